@@ -1,0 +1,1 @@
+"""The graph model (schema, records) and the stores that hold it."""

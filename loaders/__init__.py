@@ -1,0 +1,1 @@
+"""Loaders: pure transforms from source files to graph records."""

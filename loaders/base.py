@@ -1,0 +1,130 @@
+"""What every loader shares: options, rejects, results, file reading helpers and the format registry.
+
+A loader is a pure transform: it reads its files (its only I/O) and returns graph records plus the
+rows it rejected. It never touches a store. A file that is not the named format raises LoadError
+before any record is produced; a single bad row becomes a Reject and the load goes on.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from graph.records import Provenance, Record
+
+ProgressFn = Callable[[int], None]
+
+# FORMAT name on the command line -> module in this package exposing `load(paths, options)`.
+FORMATS: dict[str, str] = {
+    "records": "loaders.records",
+    "registry": "loaders.registry",
+    "ofac": "loaders.ofac",
+    "un": "loaders.un",
+    "ftm": "loaders.ftm",
+    "ownership": "loaders.ownership",
+    "icij": "loaders.icij",
+    "events": "loaders.events",
+}
+
+
+class LoadError(ValueError):
+    """The input as a whole cannot be loaded; the message is one line naming the file and why."""
+
+
+@dataclass(frozen=True)
+class Reject:
+    """A row that was not loaded, and why."""
+
+    file: str
+    line: int
+    reason: str
+    raw: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "line": self.line, "reason": self.reason, "raw": self.raw}
+
+
+@dataclass
+class LoadOptions:
+    """Options common to loaders. ``retrieved_at`` defaults to each file's modification time."""
+
+    mapping: Path | None = None
+    as_of: str | None = None
+    retrieved_at: str | None = None
+    source: str | None = None
+    progress: ProgressFn | None = None
+
+
+@dataclass
+class LoadOutput:
+    """What a loader produced from its files."""
+
+    records: list[Record] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)
+    rows_read: int = 0
+
+    def extend(self, other: LoadOutput) -> None:
+        self.records.extend(other.records)
+        self.rejects.extend(other.rejects)
+        self.rows_read += other.rows_read
+
+
+class Loader(Protocol):
+    def __call__(self, paths: Sequence[Path], options: LoadOptions) -> LoadOutput: ...
+
+
+def get_loader(fmt: str) -> Loader:
+    """The loader function registered for ``fmt``."""
+    try:
+        module = importlib.import_module(FORMATS[fmt])
+    except KeyError:
+        raise LoadError(f"unknown format {fmt!r}; choose one of {', '.join(sorted(FORMATS))}") from None
+    return module.load  # type: ignore[no-any-return]
+
+
+def retrieved_at(path: Path, options: LoadOptions) -> str:
+    """When the source file was retrieved: the explicit option, else the file's modification time (UTC)."""
+    if options.retrieved_at:
+        return options.retrieved_at
+    stamp = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
+    return stamp.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def provenance(source: str, path: Path, record_id: str | int, when: str) -> Provenance:
+    """Provenance naming the source, the file and the row or record id within it."""
+    return Provenance(source, f"{path.name}#{record_id}", when)
+
+
+def require_file(path: Path) -> None:
+    """Raise LoadError unless ``path`` is a readable file."""
+    if not path.is_file():
+        raise LoadError(f"{path}: no such file")
+
+
+def read_text(path: Path, encodings: Sequence[str] = ("utf-8-sig",)) -> str:
+    """Read a text file trying each encoding in turn; LoadError if none fits."""
+    require_file(path)
+    data = path.read_bytes()
+    for encoding in encodings:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise LoadError(f"{path}: not valid {' or '.join(encodings)} text")
+
+
+def iter_jsonl(path: Path) -> Iterator[tuple[int, Any | Reject]]:
+    """Yield (line number, parsed object or Reject) for each non-blank line of a JSON-lines file."""
+    text = read_text(path)
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            yield number, json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield number, Reject(str(path), number, f"invalid JSON: {exc.msg}", line[:500])

@@ -1,0 +1,1 @@
+"""Canned investigations, declared as data."""

@@ -1,0 +1,3 @@
+from shadowfleet.cli import main
+
+raise SystemExit(main())

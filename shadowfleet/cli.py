@@ -1,0 +1,88 @@
+"""The `shadowfleet` command: a thin layer over the library.
+
+Exit codes: 0 success (even with no rows), 1 error, 2 usage error. Errors are one line on stderr;
+the traceback appears only with --debug.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+from rich.console import Console
+
+from graph.schema import SchemaError
+from graph.store import StoreError
+from shadowfleet import __version__
+from shadowfleet.output import FORMATS
+
+# Each module registers its subcommands; the order here is the order in --help.
+COMMAND_MODULES = (
+    "shadowfleet.commands.demo",
+    "shadowfleet.commands.stats",
+    "shadowfleet.commands.load",
+    "shadowfleet.commands.neo4j",
+)
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Wrong use of the command line detected after parsing (exit code 2)."""
+
+
+def common_options() -> argparse.ArgumentParser:
+    """Options every subcommand accepts, before or after its name."""
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument(
+        "--store", choices=("memory", "neo4j"), default=argparse.SUPPRESS,
+        help="store to use (default: $SHADOWFLEET_STORE or memory)",
+    )
+    parent.add_argument(
+        "--format", choices=FORMATS, default=argparse.SUPPRESS,
+        help="output format: table (default), json or csv",
+    )
+    parent.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
+    return parent
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser, assembled from the command modules."""
+    common = common_options()
+    parser = argparse.ArgumentParser(
+        prog="shadowfleet",
+        description="Investigate sanctions evasion at sea: vessels, owners, sanctions and events in one graph.",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"shadowfleet {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub, common)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    args.store = getattr(args, "store", None)
+    args.format = getattr(args, "format", "table")
+    args.debug = getattr(args, "debug", False) or bool(os.environ.get("SHADOWFLEET_DEBUG"))
+    err = Console(stderr=True)
+    try:
+        return int(args.handler(args) or 0)
+    except UsageError as exc:
+        parser.print_usage(sys.stderr)
+        err.print(f"shadowfleet: error: {exc}", highlight=False, markup=False)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        err.print("shadowfleet: interrupted", highlight=False)
+        return 130
+    except (StoreError, SchemaError, OSError, ValueError) as exc:
+        if args.debug:
+            raise
+        err.print(f"shadowfleet: error: {exc}", highlight=False, markup=False, soft_wrap=True)
+        return EXIT_ERROR

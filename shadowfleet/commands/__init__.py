@@ -1,0 +1,1 @@
+"""Subcommands of the `shadowfleet` CLI, one module each."""

@@ -1,0 +1,75 @@
+"""Shared fixtures: every store-level test runs against both stores.
+
+The Neo4j half needs a server: set NEO4J_URI (``.ci/run`` starts one with `shadowfleet neo4j start`).
+Without one the Neo4j half is skipped with one loud line, unless SHADOWFLEET_REQUIRE_NEO4J=1, in which
+case (as in CI) it fails.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from graph.memory_store import MemoryStore
+from graph.store import Store, StoreUnavailable
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+REALDATA = Path(os.environ.get("SHADOWFLEET_REALDATA") or SHARED / "realdata")
+REQUIRE_NEO4J = os.environ.get("SHADOWFLEET_REQUIRE_NEO4J") == "1"
+_neo4j_skipped: list[str] = []
+
+
+def _neo4j_store() -> Store:
+    from graph.neo4j_store import Neo4jStore
+
+    if not os.environ.get("NEO4J_URI") and not REQUIRE_NEO4J:
+        raise StoreUnavailable("NEO4J_URI is not set")
+    return Neo4jStore()
+
+
+@pytest.fixture(scope="session")
+def neo4j_session_store() -> Iterator[Store]:
+    try:
+        store = _neo4j_store()
+    except StoreUnavailable as exc:
+        if REQUIRE_NEO4J:
+            pytest.fail(f"Neo4j is required (SHADOWFLEET_REQUIRE_NEO4J=1) but unavailable: {exc}")
+        _neo4j_skipped.append(str(exc))
+        pytest.skip(f"Neo4j half skipped: {exc}")
+    store.ensure_schema()
+    yield store
+    store.close()
+
+
+@pytest.fixture(params=["memory", "neo4j"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """An empty store of each kind."""
+    if request.param == "memory":
+        yield MemoryStore(tmp_path / "home")
+        return
+    neo = request.getfixturevalue("neo4j_session_store")
+    neo.clear()
+    yield neo
+    neo.clear()
+
+
+@pytest.fixture
+def realdata() -> Path:
+    """The real public samples in ../shared/realdata."""
+    if not REALDATA.is_dir():
+        pytest.fail(f"real data samples not found at {REALDATA} (set SHADOWFLEET_REALDATA)")
+    return REALDATA
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _neo4j_skipped:
+        terminalreporter.write_line(
+            "!!! NEO4J HALF SKIPPED: the tests ran on the embedded store only "
+            f"({_neo4j_skipped[0]}). Run `shadowfleet neo4j start` and set "
+            "NEO4J_URI=bolt://127.0.0.1:7687 to run them against Neo4j too.",
+            red=True,
+            bold=True,
+        )
