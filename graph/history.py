@@ -80,7 +80,9 @@ def fold_single_valued(
         new = Period(other_label, other, date, props, record=obs, changed=True)
         if obs.provenance is not None:
             new.provenance.append(obs.provenance)
-        if current is not None and (current.props.get("valid_to") is None or current.props["valid_to"] > date):
+        if current is not None and (
+            current.props.get("valid_to") is None or current.props["valid_to"] > date
+        ):
             current.props["valid_to"] = date
             current.changed = True
             _touch(touched, current)

@@ -114,7 +114,12 @@ class MemoryStore(Store):
     # ---- writes -----------------------------------------------------------------------------
 
     def _write_rows(
-        self, nodes: NodeGroups, edges: EdgeGroups, batch_size: int, *, atomic: bool,
+        self,
+        nodes: NodeGroups,
+        edges: EdgeGroups,
+        batch_size: int,
+        *,
+        atomic: bool,
         progress: ProgressFn | None,
     ) -> WriteStats:
         with self._locked():
@@ -228,8 +233,14 @@ class MemoryStore(Store):
                     src, dst = (node, other) if direction == "out" else (other, node)
                     out.append(
                         EdgeView(
-                            rel_type, src[0], src[1], dst[0], dst[1], edge_key,
-                            dict(data["props"]), list(data["provenance"]),
+                            rel_type,
+                            src[0],
+                            src[1],
+                            dst[0],
+                            dst[1],
+                            edge_key,
+                            dict(data["props"]),
+                            list(data["provenance"]),
                         )
                     )
         return out

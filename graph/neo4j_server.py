@@ -82,7 +82,9 @@ def _java_major(java: str) -> int | None:
     try:
         out = subprocess.run(
             [java, "-XshowSettings:properties", "-version"],
-            capture_output=True, text=True, timeout=60,
+            capture_output=True,
+            text=True,
+            timeout=60,
         ).stderr
     except (OSError, subprocess.SubprocessError):
         return None
@@ -274,8 +276,10 @@ class Neo4jServer:
         partial = self.home / "lib.partial"
         shutil.rmtree(partial, ignore_errors=True)
         version = _pom_version(self.pom)
-        say(f"Fetching Neo4j {version} jars from Maven Central into {self.lib_dir} "
-            "(about 130 MB on first use; cached in ~/.m2)")
+        say(
+            f"Fetching Neo4j {version} jars from Maven Central into {self.lib_dir} "
+            "(about 130 MB on first use; cached in ~/.m2)"
+        )
         cmd = [mvn, "-B", "-q", "-f", str(pom_copy), "package", f"-Dneo4j.lib={partial}"]
         started = time.monotonic()
         try:
@@ -296,8 +300,10 @@ class Neo4jServer:
         partial.rename(self.lib_dir)
         jars = list(self.lib_dir.glob("*.jar"))
         size_mb = sum(j.stat().st_size for j in jars) / 1e6
-        say(f"Installed Neo4j {self.version}: {len(jars)} jars, {size_mb:.0f} MB "
-            f"in {time.monotonic() - started:.0f}s")
+        say(
+            f"Installed Neo4j {self.version}: {len(jars)} jars, {size_mb:.0f} MB "
+            f"in {time.monotonic() - started:.0f}s"
+        )
 
     # ----------------------------------------------------------------- config
     def _prepare_home(self) -> None:
@@ -402,9 +408,16 @@ class Neo4jServer:
         if self.console_log.exists():
             self.console_log.replace(self.logs_dir / "console.log.1")
         cmd = [
-            java, f"-Xms{self.heap}", f"-Xmx{self.heap}", *_JVM_FLAGS,
-            "-cp", self._classpath(), _MAIN_CLASS,
-            f"--home-dir={self.home}", f"--config-dir={self.conf_dir}", "--console-mode",
+            java,
+            f"-Xms{self.heap}",
+            f"-Xmx{self.heap}",
+            *_JVM_FLAGS,
+            "-cp",
+            self._classpath(),
+            _MAIN_CLASS,
+            f"--home-dir={self.home}",
+            f"--config-dir={self.conf_dir}",
+            "--console-mode",
         ]
         # A short-lived sh backgrounds the JVM and records its pid, so the JVM is orphaned
         # (no zombie in this process, survives the CLI exiting) and runs in the new session
@@ -413,10 +426,19 @@ class Neo4jServer:
         env["SHADOWFLEET_NEO4J_PIDFILE"] = str(self.pid_file)
         with open(self.console_log, "ab") as log:
             launcher = subprocess.Popen(
-                ["/bin/sh", "-c", 'exec 0</dev/null; "$@" & echo $! > "$SHADOWFLEET_NEO4J_PIDFILE"',
-                 "sh", *cmd],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                cwd=self.home, env=env, start_new_session=True,
+                [
+                    "/bin/sh",
+                    "-c",
+                    'exec 0</dev/null; "$@" & echo $! > "$SHADOWFLEET_NEO4J_PIDFILE"',
+                    "sh",
+                    *cmd,
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=self.home,
+                env=env,
+                start_new_session=True,
             )
             launcher.wait(timeout=30)
         try:
@@ -481,8 +503,7 @@ class Neo4jServer:
         self._terminate(pid, timeout)
         if _pid_alive(pid):
             raise Neo4jServerError(
-                f"Neo4j (pid {pid}) survived SIGTERM and SIGKILL; kill it by hand and "
-                f"remove {self.pid_file}"
+                f"Neo4j (pid {pid}) survived SIGTERM and SIGKILL; kill it by hand and remove {self.pid_file}"
             )
         self.pid_file.unlink(missing_ok=True)
 
@@ -517,6 +538,5 @@ class Neo4jServer:
         self.install()
         java = _find_java()
         self._prepare_home()
-        cmd = [java, f"-Xmx{self.heap}", *_JVM_FLAGS, "-cp", self._classpath(), _ADMIN_CLASS,
-               *args]
+        cmd = [java, f"-Xmx{self.heap}", *_JVM_FLAGS, "-cp", self._classpath(), _ADMIN_CLASS, *args]
         return subprocess.run(cmd, capture_output=True, text=True, env=self._env())

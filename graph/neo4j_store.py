@@ -114,10 +114,7 @@ class Neo4jStore(Store):
 
     def _node_query(self, label: str) -> str:
         self.schema.node(label)
-        return (
-            f"UNWIND $rows AS row MERGE (n:{label} {{key: row.key}}) "
-            f"SET n += row.props {_prov_merge('n')}"
-        )
+        return f"UNWIND $rows AS row MERGE (n:{label} {{key: row.key}}) SET n += row.props {_prov_merge('n')}"
 
     def _edge_query(self, rel_type: str, src_label: str, dst_label: str) -> str:
         self.schema.check_edge(rel_type, src_label, dst_label, {})
@@ -129,7 +126,12 @@ class Neo4jStore(Store):
         )
 
     def _write_rows(
-        self, nodes: NodeGroups, edges: EdgeGroups, batch_size: int, *, atomic: bool,
+        self,
+        nodes: NodeGroups,
+        edges: EdgeGroups,
+        batch_size: int,
+        *,
+        atomic: bool,
         progress: ProgressFn | None,
     ) -> WriteStats:
         self.ensure_schema()
@@ -288,7 +290,11 @@ class Neo4jStore(Store):
             for rel_type in types:
                 self.schema.rel(rel_type)
             type_filter = ":" + "|".join(types)
-        pattern = f"(a:{label})-[r{type_filter}]->(b)" if direction == "out" else f"(b)-[r{type_filter}]->(a:{label})"
+        pattern = (
+            f"(a:{label})-[r{type_filter}]->(b)"
+            if direction == "out"
+            else f"(b)-[r{type_filter}]->(a:{label})"
+        )
         rows = self._read(
             f"MATCH {pattern} WHERE a.key IN $keys "
             "RETURN a.key AS a, labels(b)[0] AS b_label, b.key AS b, type(r) AS type, properties(r) AS props",
@@ -298,9 +304,31 @@ class Neo4jStore(Store):
         for row in rows:
             props, prov = _split(row["props"])
             if direction == "out":
-                out.append(EdgeView(row["type"], label, row["a"], row["b_label"], row["b"], row["props"]["key"], props, prov))
+                out.append(
+                    EdgeView(
+                        row["type"],
+                        label,
+                        row["a"],
+                        row["b_label"],
+                        row["b"],
+                        row["props"]["key"],
+                        props,
+                        prov,
+                    )
+                )
             else:
-                out.append(EdgeView(row["type"], row["b_label"], row["b"], label, row["a"], row["props"]["key"], props, prov))
+                out.append(
+                    EdgeView(
+                        row["type"],
+                        row["b_label"],
+                        row["b"],
+                        label,
+                        row["a"],
+                        row["props"]["key"],
+                        props,
+                        prov,
+                    )
+                )
         return out
 
     def run_cypher(self, cypher: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -312,9 +340,7 @@ class Neo4jStore(Store):
 
     def clear(self) -> None:
         with self._session() as session:
-            session.run(
-                "MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
-            ).consume()
+            session.run("MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()
 
 
 def _reason(exc: BaseException) -> str:

@@ -112,8 +112,7 @@ class Schema:
         statements: list[str] = []
         for label, node in sorted(self.nodes.items()):
             statements.append(
-                f"CREATE CONSTRAINT {label.lower()}_key IF NOT EXISTS "
-                f"FOR (n:{label}) REQUIRE n.key IS UNIQUE"
+                f"CREATE CONSTRAINT {label.lower()}_key IF NOT EXISTS FOR (n:{label}) REQUIRE n.key IS UNIQUE"
             )
             for prop in node.indexes:
                 statements.append(
@@ -121,8 +120,7 @@ class Schema:
                 )
         for rel_type in sorted(self.relationships):
             statements.append(
-                f"CREATE INDEX rel_{rel_type.lower()}_key IF NOT EXISTS "
-                f"FOR ()-[r:{rel_type}]-() ON (r.key)"
+                f"CREATE INDEX rel_{rel_type.lower()}_key IF NOT EXISTS FOR ()-[r:{rel_type}]-() ON (r.key)"
             )
         return statements
 

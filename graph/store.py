@@ -213,7 +213,12 @@ class Store(ABC):
 
     @abstractmethod
     def _write_rows(
-        self, nodes: NodeGroups, edges: EdgeGroups, batch_size: int, *, atomic: bool,
+        self,
+        nodes: NodeGroups,
+        edges: EdgeGroups,
+        batch_size: int,
+        *,
+        atomic: bool,
         progress: ProgressFn | None,
     ) -> WriteStats:
         """Write coalesced rows: every node group, then every edge group."""

@@ -39,8 +39,17 @@ def to_records(obj: Any, default: Provenance) -> list[NodeRecord | EdgeRecord]:
         (src_label, src), (dst_label, dst) = obj["from"], obj["to"]
         schema.check_edge(obj["rel"], src_label, dst_label, props)
         return [
-            EdgeRecord(obj["rel"], src_label, str(src), dst_label, str(dst), str(obj.get("key", "")), props, p,
-                       observed=obj.get("observed"))
+            EdgeRecord(
+                obj["rel"],
+                src_label,
+                str(src),
+                dst_label,
+                str(dst),
+                str(obj.get("key", "")),
+                props,
+                p,
+                observed=obj.get("observed"),
+            )
             for p in _provenances(obj, default)
         ]
     raise ValueError("a line needs 'node' or 'rel'")

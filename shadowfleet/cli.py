@@ -38,11 +38,15 @@ def common_options() -> argparse.ArgumentParser:
     """Options every subcommand accepts, before or after its name."""
     parent = argparse.ArgumentParser(add_help=False)
     parent.add_argument(
-        "--store", choices=("memory", "neo4j"), default=argparse.SUPPRESS,
+        "--store",
+        choices=("memory", "neo4j"),
+        default=argparse.SUPPRESS,
         help="store to use (default: $SHADOWFLEET_STORE or memory)",
     )
     parent.add_argument(
-        "--format", choices=FORMATS, default=argparse.SUPPRESS,
+        "--format",
+        choices=FORMATS,
+        default=argparse.SUPPRESS,
         help="output format: table (default), json or csv",
     )
     parent.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
@@ -54,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     common = common_options()
     parser = argparse.ArgumentParser(
         prog="shadowfleet",
-        description="Investigate sanctions evasion at sea: vessels, owners, sanctions and events in one graph.",
+        description="Investigate sanctions evasion at sea: vessels, owners, sanctions, events in one graph.",
         parents=[common],
     )
     parser.add_argument("--version", action="version", version=f"shadowfleet {__version__}")

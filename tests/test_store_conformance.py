@@ -21,8 +21,9 @@ def country(code: str) -> NodeRecord:
 
 
 def flag_obs(code: str, date: str, prov: Provenance = P1) -> EdgeRecord:
-    return EdgeRecord("FLAGGED", "Vessel", "imo:9289518", "Country", code, props={}, provenance=prov,
-                      observed=date)
+    return EdgeRecord(
+        "FLAGGED", "Vessel", "imo:9289518", "Country", code, props={}, provenance=prov, observed=date
+    )
 
 
 def small_world() -> list:
@@ -31,11 +32,27 @@ def small_world() -> list:
         NodeRecord("Company", "co:1", {"name": "Harbour Crest Ltd", "jurisdiction": "HK"}, P1),
         NodeRecord("Address", "addr:1", {"full": "Unit 9, 1 Example Road, Hong Kong"}, P1),
         country("PA"),
-        EdgeRecord("REGISTERED_OWNER_OF", "Company", "co:1", "Vessel", "imo:9289518", "2020-01-01",
-                   {"valid_from": "2020-01-01"}, P1),
+        EdgeRecord(
+            "REGISTERED_OWNER_OF",
+            "Company",
+            "co:1",
+            "Vessel",
+            "imo:9289518",
+            "2020-01-01",
+            {"valid_from": "2020-01-01"},
+            P1,
+        ),
         EdgeRecord("REGISTERED_AT", "Company", "co:1", "Address", "addr:1", "", {}, P1),
-        EdgeRecord("FLAGGED", "Vessel", "imo:9289518", "Country", "PA", "2019-05-01",
-                   {"valid_from": "2019-05-01"}, P1),
+        EdgeRecord(
+            "FLAGGED",
+            "Vessel",
+            "imo:9289518",
+            "Country",
+            "PA",
+            "2019-05-01",
+            {"valid_from": "2019-05-01"},
+            P1,
+        ),
     ]
 
 
@@ -141,9 +158,17 @@ def test_snapshots_build_flag_history(store: Store) -> None:
     """Three snapshots: PA, PA, then TG. One period closes, another opens; nothing is overwritten."""
     store.write([vessel(), country("PA"), country("TG"), flag_obs("PA", "2023-01-01")])
     store.write([vessel(), flag_obs("PA", "2023-06-01")])
-    store.write([vessel(), flag_obs("TG", "2024-01-01", Provenance("registry-a", "snap3.csv#2", "2024-01-02"))])
+    store.write(
+        [vessel(), flag_obs("TG", "2024-01-01", Provenance("registry-a", "snap3.csv#2", "2024-01-02"))]
+    )
     periods = sorted(
-        (e.dst, e.props.get("valid_from"), e.props.get("valid_to"), e.props["first_seen"], e.props["last_seen"])
+        (
+            e.dst,
+            e.props.get("valid_from"),
+            e.props.get("valid_to"),
+            e.props["first_seen"],
+            e.props["last_seen"],
+        )
         for e in store.edges("Vessel", ["imo:9289518"], ["FLAGGED"], "out")
     )
     assert periods == [
@@ -152,7 +177,9 @@ def test_snapshots_build_flag_history(store: Store) -> None:
     ]
     # Loading the last snapshot again changes nothing.
     before = store.edges("Vessel", ["imo:9289518"], ["FLAGGED"], "out")
-    store.write([vessel(), flag_obs("TG", "2024-01-01", Provenance("registry-a", "snap3.csv#2", "2024-01-02"))])
+    store.write(
+        [vessel(), flag_obs("TG", "2024-01-01", Provenance("registry-a", "snap3.csv#2", "2024-01-02"))]
+    )
     assert sorted(store.edges("Vessel", ["imo:9289518"], ["FLAGGED"], "out"), key=lambda e: e.key) == sorted(
         before, key=lambda e: e.key
     )
@@ -166,8 +193,11 @@ def test_flag_returning_to_earlier_value_is_a_new_period(store: Store) -> None:
         (e.props["first_seen"], e.dst, e.props.get("valid_to"))
         for e in store.edges("Vessel", ["imo:9289518"], ["FLAGGED"], "out")
     )
-    assert periods == [("2021-01-01", "PA", "2022-01-01"), ("2022-01-01", "TG", "2023-01-01"),
-                       ("2023-01-01", "PA", None)]
+    assert periods == [
+        ("2021-01-01", "PA", "2022-01-01"),
+        ("2022-01-01", "TG", "2023-01-01"),
+        ("2023-01-01", "PA", None),
+    ]
 
 
 def test_owner_history_is_kept_per_vessel(store: Store) -> None:
@@ -175,8 +205,9 @@ def test_owner_history_is_kept_per_vessel(store: Store) -> None:
     owners = [NodeRecord("Company", k, {"name": k}, P1) for k in ("co:a", "co:b")]
 
     def owned(owner: str, date: str) -> EdgeRecord:
-        return EdgeRecord("REGISTERED_OWNER_OF", "Company", owner, "Vessel", "imo:9289518", provenance=P1,
-                          observed=date)
+        return EdgeRecord(
+            "REGISTERED_OWNER_OF", "Company", owner, "Vessel", "imo:9289518", provenance=P1, observed=date
+        )
 
     store.write([vessel(), *owners, owned("co:a", "2022-01-01")])
     store.write([owned("co:b", "2022-07-01")])

@@ -17,7 +17,9 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "demo"
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    parser = sub.add_parser("demo", parents=[common], help="load the fictional demo case and show the findings")
+    parser = sub.add_parser(
+        "demo", parents=[common], help="load the fictional demo case and show the findings"
+    )
     parser.set_defaults(handler=run)
 
 
@@ -32,6 +34,8 @@ def run(args: argparse.Namespace) -> int:
         f"{stats.edges_created} relationships new",
         highlight=False,
     )
-    rows = [{"label or type": k, "count": v} for k, v in {**counts["nodes"], **counts["relationships"]}.items()]
+    rows = [
+        {"label or type": k, "count": v} for k, v in {**counts["nodes"], **counts["relationships"]}.items()
+    ]
     emit_rows(rows, ["label or type", "count"], args.format, title="demo graph")
     return 0

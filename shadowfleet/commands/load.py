@@ -23,7 +23,9 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     parser.add_argument("files", metavar="FILE", nargs="+", type=Path)
     parser.add_argument("--mapping", type=Path, help="YAML column mapping (registry, ownership, events)")
     parser.add_argument("--as-of", help="snapshot date (YYYY-MM-DD) when the file has no date column")
-    parser.add_argument("--retrieved-at", help="when the source was retrieved (default: file modification time)")
+    parser.add_argument(
+        "--retrieved-at", help="when the source was retrieved (default: file modification time)"
+    )
     parser.add_argument("--source", help="source name recorded in provenance (default: per format)")
     parser.add_argument("--rejects", type=Path, help="where to write rejected rows (JSON lines)")
     parser.set_defaults(handler=run)
@@ -43,7 +45,9 @@ def write_rejects(rejects: list[Reject], fmt: str, target: Path | None) -> Path 
     return target
 
 
-def load_into(store: Store, fmt: str, files: list[Path], options: LoadOptions, console: Console) -> tuple[LoadOutput, WriteStats]:
+def load_into(
+    store: Store, fmt: str, files: list[Path], options: LoadOptions, console: Console
+) -> tuple[LoadOutput, WriteStats]:
     """Read files with the format's loader, then write every record in one transaction."""
     loader = get_loader(fmt)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -62,7 +66,9 @@ def run(args: argparse.Namespace) -> int:
     for path in args.files:
         if not path.is_file():
             raise LoadError(f"{path}: no such file")
-    options = LoadOptions(mapping=args.mapping, as_of=args.as_of, retrieved_at=args.retrieved_at, source=args.source)
+    options = LoadOptions(
+        mapping=args.mapping, as_of=args.as_of, retrieved_at=args.retrieved_at, source=args.source
+    )
     with open_store(args.store) as store:
         output, stats = load_into(store, args.fmt, args.files, options, console)
     rejects_path = write_rejects(output.rejects, args.fmt, args.rejects)
