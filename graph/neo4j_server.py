@@ -255,9 +255,11 @@ class Neo4jServer:
     def install(self, progress: Callable[[str], None] | None = None) -> None:
         """Download the server jars from Maven Central into ``home/lib`` (skipped when installed).
 
-        Runs ``mvn -B -q -f home/runtime/pom.xml package -Dneo4j.lib=home/lib.partial``
-        and renames the result into place, so an interrupted install leaves no half-filled
-        lib/. Jars are cached in ``~/.m2``, so a reinstall is fast.
+        Runs ``mvn -B -q -f home/runtime/pom.xml package -Dneo4j.lib=home/lib.partial
+        -Dneo4j.plugins=home/lib.partial/_plugins`` and then renames lib.partial to lib,
+        so an interrupted install leaves no half-filled lib/. The plugin jars (APOC) replace
+        any ``apoc-*.jar`` in ``home/plugins``; other jars there are left alone. Jars are
+        cached in ``~/.m2``, so a reinstall (e.g. after a version bump in the pom) is fast.
         """
         say = progress or (lambda _msg: None)
         if self.is_installed():
@@ -280,7 +282,9 @@ class Neo4jServer:
             f"Fetching Neo4j {version} jars from Maven Central into {self.lib_dir} "
             "(about 130 MB on first use; cached in ~/.m2)"
         )
-        cmd = [mvn, "-B", "-q", "-f", str(pom_copy), "package", f"-Dneo4j.lib={partial}"]
+        staged_plugins = partial / "_plugins"
+        cmd = [mvn, "-B", "-q", "-f", str(pom_copy), "package",
+               f"-Dneo4j.lib={partial}", f"-Dneo4j.plugins={staged_plugins}"]
         started = time.monotonic()
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)
@@ -295,6 +299,14 @@ class Neo4jServer:
                 f"mvn failed to fetch the Neo4j jars (exit {proc.returncode}): {out}; "
                 f"check access to Maven Central, then rerun (command: {' '.join(cmd)})"
             )
+        plugins = self.home / "plugins"
+        plugins.mkdir(parents=True, exist_ok=True)
+        for old in plugins.glob("apoc-*.jar"):
+            old.unlink()
+        if staged_plugins.is_dir():
+            for jar in staged_plugins.glob("*.jar"):
+                jar.replace(plugins / jar.name)
+            shutil.rmtree(staged_plugins)
         (partial / _INSTALL_MARKER).write_text(self._pom_digest() + "\n")
         shutil.rmtree(self.lib_dir, ignore_errors=True)
         partial.rename(self.lib_dir)

@@ -1,0 +1,68 @@
+"""Countries as flag states and jurisdictions: names, ISO codes and messy spellings to one code.
+
+Name and code lookup is rigour's territory table (OpenSanctions' well-kept reference data), which
+knows "Korea, North", "PAN", "Hong Kong" and the like; we add the "Panama (PAN)" form seen in
+registries and the list of flags of convenience.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from rigour.territories import lookup_territory
+
+from graph.records import NodeRecord, Provenance
+
+# ITF's list of flags of convenience (International Transport Workers' Federation, as published on
+# itfglobal.org, "Flags of convenience"), by ISO 3166-1 alpha-2.
+FLAGS_OF_CONVENIENCE = frozenset(
+    {
+        "AG", "BS", "BB", "BZ", "BM", "BO", "KH", "KY", "KM", "CK", "CY", "GQ", "FO", "GE", "GI", "HN",
+        "JM", "LB", "LR", "MT", "MH", "MU", "MD", "MN", "MM", "KP", "PA", "ST", "VC", "LK", "TO", "TZ",
+        "VU", "CM", "GA", "SL", "TG",
+    }
+)  # fmt: skip
+EMPTY_VALUES = frozenset({"", "NA", "N/A", "UNKNOWN", "-", "--", "NONE", "NULL", "?"})
+_PAREN = re.compile(r"^(?P<name>.*?)\s*\((?P<code>[A-Za-z]{2,3})\)\s*$")
+
+
+@dataclass(frozen=True)
+class Country:
+    """A resolved country: upper-case ISO alpha-2 code, English name, alpha-3 code."""
+
+    code: str
+    name: str
+    iso3: str | None
+
+    @property
+    def flag_of_convenience(self) -> bool:
+        return self.code in FLAGS_OF_CONVENIENCE
+
+    def record(self, provenance: Provenance | None) -> NodeRecord:
+        """The Country node for this country."""
+        props = {"name": self.name, "iso2": self.code, "flag_of_convenience": self.flag_of_convenience}
+        if self.iso3:
+            props["iso3"] = self.iso3
+        return NodeRecord("Country", self.code, props, provenance)
+
+
+@cache
+def lookup_country(raw: str | None) -> Country | None:
+    """Resolve a country name, ISO code or "Name (CODE)" to a Country; None when empty or unknown."""
+    if raw is None:
+        return None
+    text = " ".join(str(raw).split())
+    if text.upper() in EMPTY_VALUES:
+        return None
+    candidates = [text]
+    match = _PAREN.match(text)
+    if match:
+        candidates = [match["code"], match["name"]]
+    for candidate in candidates:
+        territory = lookup_territory(candidate)
+        if territory is not None:
+            iso3 = getattr(territory, "alpha3", None)
+            return Country(territory.code.upper(), territory.name, iso3.upper() if iso3 else None)
+    return None
