@@ -197,6 +197,13 @@ class MemoryStore(Store):
                 found[key] = NodeView(label, key, dict(attrs["props"]), list(attrs["provenance"]))
         return found
 
+    def scan_nodes(self, label: str, batch_size: int = 10_000) -> Iterator[list[NodeView]]:
+        self.schema.node(label)
+        keys = sorted(key for lbl, key in self.graph.nodes if lbl == label)
+        for start in range(0, len(keys), batch_size):
+            found = self.get_nodes(label, keys[start : start + batch_size])
+            yield [found[k] for k in keys[start : start + batch_size]]
+
     def find_nodes(self, label: str, prop: str, values: Sequence[Any]) -> list[NodeView]:
         self.schema.node(label)
         wanted = set(values)

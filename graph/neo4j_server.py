@@ -283,8 +283,16 @@ class Neo4jServer:
             "(about 130 MB on first use; cached in ~/.m2)"
         )
         staged_plugins = partial / "_plugins"
-        cmd = [mvn, "-B", "-q", "-f", str(pom_copy), "package",
-               f"-Dneo4j.lib={partial}", f"-Dneo4j.plugins={staged_plugins}"]
+        cmd = [
+            mvn,
+            "-B",
+            "-q",
+            "-f",
+            str(pom_copy),
+            "package",
+            f"-Dneo4j.lib={partial}",
+            f"-Dneo4j.plugins={staged_plugins}",
+        ]
         started = time.monotonic()
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)

@@ -9,7 +9,7 @@ was.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from neo4j import Driver, GraphDatabase, ManagedTransaction, Session, Transaction
@@ -264,6 +264,21 @@ class Neo4jStore(Store):
             props, prov = _split(row["props"])
             out[row["key"]] = NodeView(label, row["key"], props, prov)
         return out
+
+    def scan_nodes(self, label: str, batch_size: int = 10_000) -> Iterator[list[NodeView]]:
+        self.schema.node(label)
+        after = ""
+        while True:
+            rows = self._read(
+                f"MATCH (n:{label}) WHERE n.key > $after "
+                "RETURN n.key AS key, properties(n) AS props ORDER BY n.key LIMIT $limit",
+                after=after,
+                limit=batch_size,
+            )
+            if not rows:
+                return
+            yield [NodeView(label, r["key"], *_split(r["props"])) for r in rows]
+            after = rows[-1]["key"]
 
     def find_nodes(self, label: str, prop: str, values: Sequence[Any]) -> list[NodeView]:
         node = self.schema.node(label)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -179,6 +179,10 @@ class Store(ABC):
         direction: Direction = "out",
     ) -> list[EdgeView]:
         """Expand a frontier: the relationships of the given types leaving (or entering) these nodes."""
+
+    @abstractmethod
+    def scan_nodes(self, label: str, batch_size: int = 10_000) -> Iterator[list[NodeView]]:
+        """Every node of ``label``, in key order, one batch (one round trip) at a time."""
 
     @abstractmethod
     def find_nodes(self, label: str, prop: str, values: Sequence[Any]) -> list[NodeView]:

@@ -216,3 +216,11 @@ def test_owner_history_is_kept_per_vessel(store: Store) -> None:
         for e in store.edges("Vessel", ["imo:9289518"], ["REGISTERED_OWNER_OF"], "in")
     )
     assert history == [("co:a", "2022-07-01"), ("co:b", None)]
+
+
+def test_scan_nodes_in_key_order_and_batches(store: Store) -> None:
+    store.write([NodeRecord("Company", f"co:{i:03d}", {"name": f"Company {i}"}, P1) for i in range(25)])
+    batches = list(store.scan_nodes("Company", batch_size=10))
+    assert [len(b) for b in batches] == [10, 10, 5]
+    assert [n.key for b in batches for n in b] == [f"co:{i:03d}" for i in range(25)]
+    assert list(store.scan_nodes("Vessel")) == []
