@@ -97,6 +97,12 @@ class MemoryStore(Store):
         finally:
             os.close(dir_fd)
 
+    def _remove_stale_temporaries(self) -> None:
+        """Delete temporary files left by a writer that was killed (we hold the lock, so none is live)."""
+        if self.directory is not None:
+            for stale in self.directory.glob(".graph-*.tmp"):
+                stale.unlink(missing_ok=True)
+
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
         """Hold an exclusive lock on the data directory so two writers never interleave."""
@@ -126,6 +132,7 @@ class MemoryStore(Store):
             if self.path is not None:
                 # Another process may have written since we opened: start from what is on disk.
                 self.graph = self._read()
+                self._remove_stale_temporaries()
             snapshot = self.graph.copy() if self.path is None else None
             try:
                 stats = self._apply(nodes, edges, progress)

@@ -1,0 +1,56 @@
+"""The embedded store's file survives a kill -9 in the middle of a write."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from graph.memory_store import MemoryStore
+from graph.records import NodeRecord, Provenance
+
+PROV = Provenance("test", "durability#1", "2024-01-01T00:00:00Z")
+
+WRITER = """
+import sys
+from pathlib import Path
+from graph.memory_store import MemoryStore
+from graph.records import NodeRecord, Provenance
+prov = Provenance("test", "durability#2", "2024-01-01T00:00:00Z")
+store = MemoryStore(Path(sys.argv[1]))
+records = [NodeRecord("Company", f"big:{i}", {"name": f"Bulk Company {i}"}, prov) for i in range(300_000)]
+print("ready", flush=True)
+store.write(records)
+print("done", flush=True)
+"""
+
+
+def test_kill_during_write_keeps_previous_file(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    MemoryStore(home).write(
+        [NodeRecord("Company", f"co:{i}", {"name": f"Kept {i}"}, PROV) for i in range(100)]
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(home)], stdout=subprocess.PIPE, text=True, env=env
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "ready"
+    deadline = time.monotonic() + 120
+    while not list(home.glob(".graph-*.tmp")):
+        assert proc.poll() is None, "writer finished before the kill: the test did not hit the write"
+        assert time.monotonic() < deadline, "the writer never started its temporary file"
+        time.sleep(0.005)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    reopened = MemoryStore(home)
+    assert reopened.counts().nodes == {"Company": 100}
+    assert reopened.get_node("Company", "co:42") is not None
+    # The leftover temporary file is ignored, the next write succeeds and cleans it up.
+    reopened.write([NodeRecord("Company", "co:new", {"name": "After the crash"}, PROV)])
+    assert MemoryStore(home).counts().nodes == {"Company": 101}
+    assert not list(home.glob(".graph-*.tmp"))
