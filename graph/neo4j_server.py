@@ -12,7 +12,7 @@ Layout of ``home`` (see :func:`default_home`)::
     home/logs/          console.log (JVM stdout/stderr), neo4j.log, debug.log, ...
     home/run/neo4j.pid  pid of the running JVM
     home/import/        default folder for LOAD CSV / neo4j-admin import files
-    home/plugins/       optional extra jars (e.g. APOC), put first on the class path
+    home/plugins/       APOC Core (installed) and any other plugin jars; first on the class path
 
 The server listens on 127.0.0.1 only, with authentication disabled; it is meant for
 local development, tests and a single analyst. The CLI (``shadowfleet neo4j
@@ -21,6 +21,8 @@ start|stop|status``) wraps :class:`Neo4jServer`.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import os
 import re
@@ -31,7 +33,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +70,7 @@ class Neo4jServerError(RuntimeError):
 def default_home() -> Path:
     """Return the default server home: ``$SHADOWFLEET_HOME/neo4j`` (``./.shadowfleet/neo4j``)."""
     base = Path(os.environ.get("SHADOWFLEET_HOME") or ".shadowfleet").expanduser()
-    return (base / "neo4j").absolute()
+    return (base / "neo4j").resolve()
 
 
 def _pom_version(pom: Path, prop: str = "neo4j.version") -> str:
@@ -160,6 +162,18 @@ def _pid_alive(pid: int) -> bool:
         return stat.rsplit(")", 1)[1].split()[0] != "Z"
     except (OSError, IndexError):
         return True
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive flock on ``path`` (serialises install/start across processes)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 class Neo4jServer:
@@ -265,6 +279,14 @@ class Neo4jServer:
         if self.is_installed():
             say(f"Neo4j {self.version} already installed in {self.lib_dir}")
             return
+        with _file_lock(self.home / "run" / "install.lock"):
+            if self.is_installed():  # another process finished it while we waited
+                say(f"Neo4j {self.version} already installed in {self.lib_dir}")
+                return
+            self._install(say)
+
+    def _install(self, say: Callable[[str], None]) -> None:
+        """Do the Maven install; the caller holds install.lock."""
         mvn = shutil.which("mvn")
         if not mvn:
             raise Neo4jServerError(
@@ -410,11 +432,17 @@ class Neo4jServer:
         seconds pass; on timeout the JVM is stopped.
         """
         deadline = time.monotonic() + timeout
+        with _file_lock(self.home / "run" / "start.lock"):
+            self._start_locked(deadline, timeout)
+
+    def _start_locked(self, deadline: float, timeout: float) -> None:
+        """Body of :meth:`start`; the caller holds start.lock."""
         pid = self._read_pid()
         if pid is not None:
             if self._answering():
                 return
-            self._wait_ready(pid, deadline, timeout)
+            # Started by someone else and still starting, or running on other ports.
+            self._wait_ready(pid, deadline, timeout, stop_on_timeout=False)
             return
         for port in (self.bolt_port, self.http_port):
             if _port_open(port):
@@ -429,6 +457,7 @@ class Neo4jServer:
             self.console_log.replace(self.logs_dir / "console.log.1")
         cmd = [
             java,
+            f"-XX:ErrorFile={self.logs_dir}/hs_err_pid%p.log",
             f"-Xms{self.heap}",
             f"-Xmx{self.heap}",
             *_JVM_FLAGS,
@@ -470,8 +499,11 @@ class Neo4jServer:
             ) from exc
         self._wait_ready(pid, deadline, timeout)
 
-    def _wait_ready(self, pid: int, deadline: float, timeout: float) -> None:
-        """Poll until the server answers; raise with console.log's tail if it dies or times out."""
+    def _wait_ready(self, pid: int, deadline: float, timeout: float, stop_on_timeout: bool = True) -> None:
+        """Poll until the server answers; raise with console.log's tail if it dies or times out.
+
+        On timeout the JVM is stopped only if ``stop_on_timeout`` (i.e. this call started it).
+        """
         while time.monotonic() < deadline:
             if not _pid_alive(pid):
                 self.pid_file.unlink(missing_ok=True)
@@ -485,6 +517,12 @@ class Neo4jServer:
                     self.pid_file.write_text(f"{pid}\n")
                 return
             time.sleep(0.5)
+        if not stop_on_timeout:
+            raise Neo4jServerError(
+                f"Neo4j (pid {pid}) is running but did not answer on {self.bolt_uri} and "
+                f"{self.http_url} within {timeout:.0f}s; it may use other ports or be stuck: "
+                f"check {self.console_log} or run stop and start again"
+            )
         self._terminate(pid, 30.0)
         raise Neo4jServerError(
             f"Neo4j did not answer on {self.bolt_uri} and {self.http_url} within {timeout:.0f}s "
@@ -558,5 +596,14 @@ class Neo4jServer:
         self.install()
         java = _find_java()
         self._prepare_home()
-        cmd = [java, f"-Xmx{self.heap}", *_JVM_FLAGS, "-cp", self._classpath(), _ADMIN_CLASS, *args]
+        cmd = [
+            java,
+            f"-XX:ErrorFile={self.logs_dir}/hs_err_pid%p.log",
+            f"-Xmx{self.heap}",
+            *_JVM_FLAGS,
+            "-cp",
+            self._classpath(),
+            _ADMIN_CLASS,
+            *args,
+        ]
         return subprocess.run(cmd, capture_output=True, text=True, env=self._env())
