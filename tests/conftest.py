@@ -7,7 +7,10 @@ case (as in CI) it fails.
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -51,9 +54,16 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         yield MemoryStore(tmp_path / "home")
         return
     neo = request.getfixturevalue("neo4j_session_store")
-    neo.clear()
-    yield neo
-    neo.clear()
+    # Community Neo4j has one user database: serialise test processes sharing a server.
+    digest = hashlib.sha1(neo.location.encode()).hexdigest()[:12]
+    with open(Path(tempfile.gettempdir()) / f"shadowfleet-neo4j-{digest}.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            neo.clear()
+            yield neo
+            neo.clear()
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @pytest.fixture
