@@ -189,8 +189,10 @@ class Store(ABC):
         """Nodes of ``label`` whose property ``prop`` equals one of ``values``."""
 
     def run_query(self, name: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
-        """Run a named canned query and return its rows."""
-        raise UnsupportedOperation(f"the {self.backend} store has no canned query {name!r}")
+        """Run a named canned query (queries/<name>.yaml) and return its rows; see queries.engine."""
+        from queries.engine import run_query  # lazily: the query layer sits on top of the stores
+
+        return run_query(self, name, params)
 
     @abstractmethod
     def clear(self) -> None:
@@ -287,6 +289,9 @@ class Store(ABC):
                     dict(v.props),
                 )
                 for v in stored.get((rel_type, end, label, key), [])
+                # Undated values a list gives besides the current one ("former" flags, aliases) are
+                # history without a place on the timeline: a new observation must not close them.
+                if "status" not in v.props
             ]
             if rel.single_valued:
                 touched = fold_single_valued(existing, obs, subject_is_src=end == "from")

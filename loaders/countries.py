@@ -8,10 +8,12 @@ registries and the list of flags of convenience.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import cache
 
-from rigour.territories import lookup_territory
+from rigour.territories import get_territories, lookup_territory
+from rigour.territories.territory import Territory
 
 from graph.records import NodeRecord, Provenance
 
@@ -48,6 +50,52 @@ class Country:
         return NodeRecord("Country", self.code, props, provenance)
 
 
+# Spellings common in registries and lists that rigour's English names do not cover directly.
+_ALIASES = {
+    "hong kong": "hk", "macau": "mo", "macao": "mo", "viet nam": "vn", "uae": "ae", "turkey": "tr",
+    "st vincent": "vc", "st kitts and nevis": "kn", "st lucia": "lc", "ussr": "su", "great britain": "gb",
+    "uk": "gb", "usa": "us", "dprk": "kp", "rok": "kr", "drc": "cd", "burma": "mm", "swaziland": "sz",
+    "ivory coast": "ci", "cape verde": "cv", "east timor": "tl", "czech republic": "cz",
+}  # fmt: skip
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return " ".join(re.sub(r"[^\w]+", " ", text.casefold()).split())
+
+
+@cache
+def _fast_index() -> dict[str, Territory]:
+    """Codes and English names of every territory. rigour's full lookup builds a multilingual index
+    that takes seconds to load; this covers what registries and lists mostly write, instantly."""
+    index: dict[str, Territory] = {}
+    for territory in get_territories():
+        names = [territory.code, territory.name, territory.full_name]
+        if territory.alpha3:
+            names.append(territory.alpha3)
+        for name in names:
+            if name:
+                index.setdefault(_fold(name), territory)
+                index.setdefault(_fold(name.removesuffix(" SAR")), territory)
+    by_code = {t.code: t for t in get_territories()}
+    for alias, code in _ALIASES.items():
+        if code in by_code:
+            index.setdefault(alias, by_code[code])
+    return index
+
+
+def _territory(candidate: str) -> Territory | None:
+    index = _fast_index()
+    folded = _fold(candidate)
+    found = index.get(folded)
+    if found is None and "," in candidate:
+        # "Korea, North" -> "north korea"
+        head, _, tail = candidate.partition(",")
+        found = index.get(_fold(f"{tail} {head}"))
+    return found or lookup_territory(candidate)
+
+
 @cache
 def lookup_country(raw: str | None) -> Country | None:
     """Resolve a country name, ISO code or "Name (CODE)" to a Country; None when empty or unknown."""
@@ -61,7 +109,7 @@ def lookup_country(raw: str | None) -> Country | None:
     if match:
         candidates = [match["code"], match["name"]]
     for candidate in candidates:
-        territory = lookup_territory(candidate)
+        territory = _territory(candidate)
         if territory is not None:
             iso3 = getattr(territory, "alpha3", None)
             return Country(territory.code.upper(), territory.name, iso3.upper() if iso3 else None)

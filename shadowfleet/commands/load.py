@@ -20,7 +20,7 @@ from shadowfleet.output import emit_document, emit_rows
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     parser = sub.add_parser("load", parents=[common], help="load source files into the graph")
     parser.add_argument("fmt", metavar="FORMAT", choices=sorted(FORMATS), help=", ".join(sorted(FORMATS)))
-    parser.add_argument("files", metavar="FILE", nargs="+", type=Path)
+    parser.add_argument("files", metavar="FILE", nargs="+", type=Path, help="files (or, for icij, a folder)")
     parser.add_argument("--mapping", type=Path, help="YAML column mapping (registry, ownership, events)")
     parser.add_argument("--as-of", help="snapshot date (YYYY-MM-DD) when the file has no date column")
     parser.add_argument(
@@ -64,8 +64,8 @@ def load_into(
 def run(args: argparse.Namespace) -> int:
     console = Console(stderr=True)
     for path in args.files:
-        if not path.is_file():
-            raise LoadError(f"{path}: no such file")
+        if not path.exists():
+            raise LoadError(f"{path}: no such file or folder")
     options = LoadOptions(
         mapping=args.mapping, as_of=args.as_of, retrieved_at=args.retrieved_at, source=args.source
     )
