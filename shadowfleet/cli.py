@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "shadowfleet.commands.demo",
     "shadowfleet.commands.stats",
     "shadowfleet.commands.load",
+    "shadowfleet.commands.detect",
     "shadowfleet.commands.neo4j",
 )
 
