@@ -248,7 +248,7 @@ class Neo4jStore(Store):
             f"MATCH ()-[r:{rel_type}]->() RETURN 'rel' AS kind, '{rel_type}' AS name, count(r) AS n"
             for rel_type in sorted(self.schema.relationships)
         ]
-        rows = self._read("CALL { " + " UNION ALL ".join(node_parts + rel_parts) + " } RETURN kind, name, n")
+        rows = self._read("CALL () { " + " UNION ALL ".join(node_parts + rel_parts) + " } RETURN kind, name, n")
         nodes = {r["name"]: r["n"] for r in rows if r["kind"] == "node" and r["n"]}
         rels = {r["name"]: r["n"] for r in rows if r["kind"] == "rel" and r["n"]}
         return Counts(nodes, rels)
@@ -355,7 +355,7 @@ class Neo4jStore(Store):
 
     def clear(self) -> None:
         with self._session() as session:
-            session.run("MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()
+            session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()
 
 
 def _reason(exc: BaseException) -> str:
