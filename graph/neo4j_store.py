@@ -248,7 +248,9 @@ class Neo4jStore(Store):
             f"MATCH ()-[r:{rel_type}]->() RETURN 'rel' AS kind, '{rel_type}' AS name, count(r) AS n"
             for rel_type in sorted(self.schema.relationships)
         ]
-        rows = self._read("CALL () { " + " UNION ALL ".join(node_parts + rel_parts) + " } RETURN kind, name, n")
+        rows = self._read(
+            "CALL () { " + " UNION ALL ".join(node_parts + rel_parts) + " } RETURN kind, name, n"
+        )
         nodes = {r["name"]: r["n"] for r in rows if r["kind"] == "node" and r["n"]}
         rels = {r["name"]: r["n"] for r in rows if r["kind"] == "rel" and r["n"]}
         return Counts(nodes, rels)
