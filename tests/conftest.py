@@ -19,8 +19,17 @@ import pytest
 from graph.memory_store import MemoryStore
 from graph.store import Store, StoreUnavailable
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-REALDATA = Path(os.environ.get("SHADOWFLEET_REALDATA") or SHARED / "realdata")
+
+def _find_realdata() -> Path:
+    """The real public samples: $SHADOWFLEET_REALDATA, else ../shared/realdata beside the checkout,
+    else the workplace's /work/shared/realdata (CI may check the project out elsewhere)."""
+    if os.environ.get("SHADOWFLEET_REALDATA"):
+        return Path(os.environ["SHADOWFLEET_REALDATA"])
+    candidates = [Path(__file__).resolve().parents[2] / "shared" / "realdata", Path("/work/shared/realdata")]
+    return next((c for c in candidates if c.is_dir()), candidates[0])
+
+
+REALDATA = _find_realdata()
 REQUIRE_NEO4J = os.environ.get("SHADOWFLEET_REQUIRE_NEO4J") == "1"
 _neo4j_skipped: list[str] = []
 
