@@ -23,9 +23,13 @@ from shadowfleet.output import FORMATS
 COMMAND_MODULES = (
     "shadowfleet.commands.demo",
     "shadowfleet.commands.stats",
+    "shadowfleet.commands.query",
+    "shadowfleet.commands.dossier",
     "shadowfleet.commands.load",
     "shadowfleet.commands.detect",
     "shadowfleet.commands.neo4j",
+    "shadowfleet.commands.browser",
+    "shadowfleet.commands.resolve",
 )
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2

@@ -7,11 +7,12 @@ case (as in CI) it fails.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -56,23 +57,34 @@ def neo4j_session_store() -> Iterator[Store]:
     store.close()
 
 
+@contextlib.contextmanager
+def _exclusive(store: Store) -> Iterator[Store]:
+    # Community Neo4j has one user database: serialise the test processes sharing a server.
+    digest = hashlib.sha1(store.location.encode()).hexdigest()[:12]
+    with open(Path(tempfile.gettempdir()) / f"shadowfleet-neo4j-{digest}.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            store.clear()
+            yield store
+            store.clear()
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+@pytest.fixture(scope="session")
+def exclusive_neo4j() -> Callable[[Store], contextlib.AbstractContextManager[Store]]:
+    """``with exclusive_neo4j(store):`` holds the shared server's test lock, emptying it before and after."""
+    return _exclusive
+
+
 @pytest.fixture(params=["memory", "neo4j"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     """An empty store of each kind."""
     if request.param == "memory":
         yield MemoryStore(tmp_path / "home")
         return
-    neo = request.getfixturevalue("neo4j_session_store")
-    # Community Neo4j has one user database: serialise test processes sharing a server.
-    digest = hashlib.sha1(neo.location.encode()).hexdigest()[:12]
-    with open(Path(tempfile.gettempdir()) / f"shadowfleet-neo4j-{digest}.lock", "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            neo.clear()
-            yield neo
-            neo.clear()
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    with _exclusive(request.getfixturevalue("neo4j_session_store")) as neo:
+        yield neo
 
 
 @pytest.fixture

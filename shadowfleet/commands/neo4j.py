@@ -27,13 +27,17 @@ def run(args: argparse.Namespace) -> int:
             with console.status("starting Neo4j (the first start downloads it with Maven)..."):
                 server.start(timeout=args.timeout)
             status = server.status()
+            guide = _start_guide_server(console)
             console.print(
-                f"Neo4j is up: Bolt {status['bolt_uri']}, Browser {status['browser_url']}\n"
+                f"Neo4j is up: Bolt {status['bolt_uri']}, Browser {status['browser_url']}{guide}\n"
                 f"Use it with: export SHADOWFLEET_STORE=neo4j NEO4J_URI={status['bolt_uri']}",
                 highlight=False,
             )
             return 0
         if args.action == "stop":
+            from queries.browser_kit import stop_background
+
+            stop_background()
             server.stop(timeout=args.timeout)
             console.print("Neo4j stopped", highlight=False)
             return 0
@@ -42,3 +46,19 @@ def run(args: argparse.Namespace) -> int:
     except Neo4jServerError as exc:
         console.print(f"shadowfleet: error: {exc}", highlight=False, markup=False)
         return 1
+
+
+def _start_guide_server(console: Console) -> str:
+    """Serve the Browser guide and stylesheet that the local server's post-connect command opens.
+
+    Browser fetches them when an analyst connects; without this server it shows "Not found" frames.
+    A failure here does not fail `neo4j start`: the database itself is up.
+    """
+    from queries.browser_kit import start_background
+
+    try:
+        start_background()
+    except Exception as exc:  # the guide is a convenience; say why it is missing and go on
+        console.print(f"[yellow]warning: Browser guide server not started: {exc}[/yellow]")
+        return ""
+    return " (style and guide applied on connect)"

@@ -1,0 +1,82 @@
+"""Country links of vessels, parties and ports on a date, as in the supply-chains and cap-tally Cypher."""
+
+from __future__ import annotations
+
+from queries.memory._graph import G, Node, coalesce, eprops
+from queries.temporal import day, days_between, in_force, valid_at
+
+# Relationships through which a party owns or runs a vessel.
+CONTROL = ("REGISTERED_OWNER_OF", "BENEFICIAL_OWNER_OF", "OPERATOR_OF", "COMMERCIAL_MANAGER_OF")
+
+
+def party_in(g: G, party: Node, cc: str) -> bool:
+    """``o.jurisdiction = cc OR o.nationality = cc OR (o)-[:INCORPORATED_IN|NATIONAL_OF]->({key: cc})``."""
+    props = g.props(party)
+    if props.get("jurisdiction") == cc or props.get("nationality") == cc:
+        return True
+    return any(True for _ in g.between(party, ("Country", cc), ("INCORPORATED_IN", "NATIONAL_OF")))
+
+
+def port_in(g: G, port: Node, cc: str) -> bool:
+    """``p.country = cc OR (p)-[:LOCATED_IN]->(:Country {key: cc})``."""
+    if g.get(port, "country") == cc:
+        return True
+    return any(True for _ in g.between(port, ("Country", cc), ("LOCATED_IN",)))
+
+
+def flagged(g: G, vessel: Node, cc: str, d: str) -> bool:
+    """The vessel flew ``cc``'s flag on ``d``."""
+    return any(in_force(eprops(data), d) for data in g.between(vessel, ("Country", cc), ("FLAGGED",)))
+
+
+def flag_and_control(g: G, vessel: Node, cc: str, d: str) -> set[str]:
+    """Evidence: ``flag CC``, and ``<TYPE> <party name>`` per controller of nationality ``cc`` on ``d``."""
+    found: set[str] = set()
+    if flagged(g, vessel, cc, d):
+        found.add("flag " + cc)
+    for party, rel_type, data in g.inc(vessel, CONTROL):
+        if valid_at(eprops(data), d) and party_in(g, party, cc):
+            found.add(rel_type + " " + coalesce(g.get(party, "name"), party[1]))
+    return found
+
+
+def linked(g: G, vessel: Node, cc: str, d: str) -> bool:
+    """The vessel flew ``cc``'s flag or had a controller of that nationality on ``d``."""
+    if flagged(g, vessel, cc, d):
+        return True
+    return any(
+        valid_at(eprops(data), d) and party_in(g, party, cc) for party, _, data in g.inc(vessel, CONTROL)
+    )
+
+
+def port_calls(g: G, vessel: Node) -> list[tuple[Node, Node]]:
+    """(port call, port) pairs of a vessel."""
+    out: list[tuple[Node, Node]] = []
+    for call, _, _ in g.out(vessel, ("MADE_CALL",)):
+        for port, _, _ in g.out(call, ("AT_PORT",)):
+            out.append((call, port))
+    return out
+
+
+def supplier_evidence(g: G, vessel: Node, cc: str, d: str, window: int) -> list[str]:
+    """Why ``vessel`` is a supplier on ``d``: a recent loading call in ``cc``, its flag or its controllers."""
+    found = flag_and_control(g, vessel, cc, d)
+    for call, port in port_calls(g, vessel):
+        props = g.props(call)
+        sailed = day(coalesce(props.get("departure"), props.get("arrival")))
+        if sailed is None or sailed > d or days_between(sailed, d) > window or not port_in(g, port, cc):
+            continue
+        found.add("loaded at " + coalesce(g.get(port, "name"), port[1]) + " " + sailed)
+    return sorted(found)
+
+
+def receiver_evidence(g: G, vessel: Node, cc: str, d: str, window: int, as_of: str) -> list[str]:
+    """Why ``vessel`` is a receiver on ``d``: its flag, its controllers or a call in ``cc`` soon after."""
+    found = flag_and_control(g, vessel, cc, d)
+    for call, port in port_calls(g, vessel):
+        arrived = day(g.get(call, "arrival"))
+        if arrived is None or arrived < d or arrived > as_of or days_between(d, arrived) > window:
+            continue
+        if port_in(g, port, cc):
+            found.add("called at " + coalesce(g.get(port, "name"), port[1]) + " " + arrived)
+    return sorted(found)

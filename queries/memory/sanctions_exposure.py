@@ -1,0 +1,96 @@
+"""sanctions-exposure on the embedded store: breadth-first from each sanctioned entity."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graph.store import Store
+from queries.memory._graph import G, Node, caption, coalesce, eprops
+from queries.memory._sanctions import listing_active
+from queries.temporal import day, valid_at
+
+LINKS = (
+    "REGISTERED_OWNER_OF",
+    "BENEFICIAL_OWNER_OF",
+    "SHIP_MANAGER_OF",
+    "ISM_MANAGER_OF",
+    "OPERATOR_OF",
+    "COMMERCIAL_MANAGER_OF",
+    "SHAREHOLDER_OF",
+    "DIRECTOR_OF",
+    "REGISTERED_AT",
+    "PARTICIPATED_IN",
+)
+ENTITIES = ("Vessel", "Company", "Person")
+HARD_LIMIT = 4
+
+
+def run(store: Store, p: dict[str, Any]) -> list[dict[str, Any]]:
+    """Rows of sanctions-exposure; see queries/sanctions-exposure.yaml."""
+    g = G(store)
+    as_of, authority = p["as_of"], p["authority"]
+    listed: dict[Node, set[str]] = {}
+    for sanction in g.nodes("Sanction"):
+        props = g.props(sanction)
+        if not listing_active(g, sanction, as_of) or (
+            authority is not None and props.get("authority") != authority
+        ):
+            continue
+        reference = coalesce(props.get("list_reference"), sanction[1])
+        listed_on = coalesce(props.get("listing_date"), "?")
+        text = (
+            f"{coalesce(props.get('authority'), '?')} {coalesce(props.get('program'), '?')} "
+            f"{reference} (listed {listed_on})"
+        )
+        for entity, _, _ in g.inc(sanction, ("SANCTIONED_AS",)):
+            listed.setdefault(entity, set()).add(text)
+    rows: list[dict[str, Any]] = []
+    for s in sorted(listed):
+        for x, (trail, nodes) in _reach(g, s, p).items():
+            if x[0] not in ENTITIES:
+                continue
+            text = caption(g, s)
+            for i in range(1, len(trail), 2):
+                text += " " + trail[i] + " " + caption(g, nodes[(i + 1) // 2])
+            rows.append(
+                {
+                    "entity": x[1],
+                    "entity_label": x[0],
+                    "entity_name": coalesce(g.get(x, "name"), x[1]),
+                    "hops": len(nodes) - 1,
+                    "entity_sanctioned": x in listed,
+                    "sanctioned": s[1],
+                    "sanctioned_name": coalesce(g.get(s, "name"), s[1]),
+                    "listings": sorted(listed[s]),
+                    "path": text,
+                }
+            )
+    rows.sort(key=lambda r: (r["hops"], r["entity"], r["sanctioned"]))
+    return rows
+
+
+def _reach(g: G, s: Node, p: dict[str, Any]) -> dict[Node, tuple[list[str], list[Node]]]:
+    """Every node within max_hops of ``s`` with its first shortest trail (keys and arrows) and nodes."""
+    as_of = p["as_of"]
+    best: dict[Node, tuple[list[str], list[Node]]] = {s: ([s[1]], [s])}
+    frontier = [s]
+    for _ in range(min(p["max_hops"], HARD_LIMIT)):
+        found: dict[Node, tuple[list[str], list[Node]]] = {}
+        for u in frontier:
+            if u != s and (g.degree(u) > p["max_degree"] or g.is_agent(u)):
+                continue
+            trail, nodes = best[u]
+            for other, rel_type, data, outgoing in g.both(u, LINKS):
+                if other in best or not valid_at(eprops(data), as_of):
+                    continue
+                start = day(g.get(other, "start"))
+                if start is not None and start > as_of:
+                    continue
+                arrow = f"-{rel_type}->" if outgoing else f"<-{rel_type}-"
+                candidate = [*trail, arrow, other[1]]
+                if other not in found or candidate < found[other][0]:
+                    found[other] = (candidate, [*nodes, other])
+        best.update(found)
+        frontier = sorted(found)
+    del best[s]
+    return best

@@ -1,0 +1,1 @@
+"""Benchmarks: scripts run with ``python -m tests.benchmarks.<name>``, never collected by pytest."""

@@ -1,0 +1,74 @@
+"""sanctions-exposure on a crafted world, on both stores: hops, listings, hubs, agents, time."""
+
+from __future__ import annotations
+
+import pytest
+from test_queries_world import load_world, pick, run
+
+from graph.store import Store
+
+UN = ["UN DPRK KPe.099 (listed 2017-09-11)"]
+OFAC = ["OFAC DPRK3 30001 (listed 2018-01-01)"]
+
+
+@pytest.fixture
+def world(store: Store) -> Store:
+    return load_world(store, "sanctions-exposure")
+
+
+def test_entities_within_two_hops(world: Store) -> None:
+    rows = run(world, "sanctions-exposure", as_of="2024-06-01")
+    assert pick(rows, "entity", "hops", "sanctioned", "listings") == [
+        ("co:ag", 1, "co:s1", UN),
+        ("co:c3", 1, "p:p1", OFAC),
+        ("imo:9500001", 1, "co:s1", UN),
+        ("co:c5", 2, "co:s1", UN),
+        ("co:c6", 2, "co:s1", UN),
+        ("co:c7", 2, "co:s1", UN),
+        ("imo:9500003", 2, "p:p1", OFAC),
+    ]
+    assert rows[6]["path"] == "Choe Myong -DIRECTOR_OF-> Sunrise Hope Ltd -REGISTERED_OWNER_OF-> HOPE STAR"
+    assert rows[0]["path"] == "Korea Pyongsu Trading <-DIRECTOR_OF- Corporate Agents Ltd"
+    assert {r["entity_sanctioned"] for r in rows} == {False}
+
+
+def test_a_hub_country_connects_nothing(world: Store) -> None:
+    # PYONG SU 3 and INNOCENT both fly Panama's flag; flags are never followed.
+    rows = run(world, "sanctions-exposure", as_of="2024-06-01", max_hops=4)
+    assert "imo:9500005" not in [r["entity"] for r in rows]
+
+
+def test_agents_and_degree_hubs_are_not_passed_through(world: Store) -> None:
+    rows = run(world, "sanctions-exposure", as_of="2024-06-01", max_hops=4)
+    entities = [r["entity"] for r in rows]
+    assert "co:ag" in entities and "co:c8" not in entities
+    capped = [
+        r["entity"] for r in run(world, "sanctions-exposure", as_of="2024-06-01", max_hops=3, max_degree=3)
+    ]
+    # The mass-registration address (4 links) and PYONG SU 3 (4 links) become hubs.
+    assert capped == ["co:ag", "co:c3", "imo:9500001", "imo:9500003", "co:c4"]
+
+
+def test_three_hops_through_a_transfer(world: Store) -> None:
+    rows = run(world, "sanctions-exposure", as_of="2024-06-01", max_hops=3)
+    lucky = [r for r in rows if r["entity"] == "imo:9500002"]
+    assert pick(lucky, "hops", "path") == [
+        (
+            3,
+            "Korea Pyongsu Trading -REGISTERED_OWNER_OF-> PYONG SU 3 -PARTICIPATED_IN-> sts:t1"
+            " <-PARTICIPATED_IN- LUCKY WAVE",
+        )
+    ]
+    # LATE MEET met PYONG SU 3 after as_of; OLD PYONG was sold in 2020.
+    entities = [r["entity"] for r in rows]
+    assert "imo:9500008" not in entities and "imo:9500007" not in entities
+
+
+def test_listing_dates_and_authority(world: Store) -> None:
+    rows = run(world, "sanctions-exposure", as_of="2022-06-01", authority="OFAC")
+    assert pick(rows, "entity", "sanctioned") == [
+        ("co:c3", "p:p1"),
+        ("imo:9500006", "co:s2"),
+        ("imo:9500003", "p:p1"),
+    ]
+    assert "co:s2" not in [r["sanctioned"] for r in run(world, "sanctions-exposure", as_of="2024-06-01")]
