@@ -105,7 +105,7 @@ class Neo4jStore(Store):
         if self._schema_ready:
             return
         with self._session() as session:
-            for statement in self.schema.constraints_cypher():
+            for statement in self.schema.obsolete_cypher() + self.schema.constraints_cypher():
                 session.run(statement).consume()
             session.run("CALL db.awaitIndexes(300)").consume()
         self._schema_ready = True

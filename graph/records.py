@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
 
@@ -30,17 +31,23 @@ class Provenance:
 
     def encode(self) -> str:
         """Canonical JSON form, as stored in the graph's ``provenance`` list."""
-        return json.dumps(
-            {"source": self.source, "record": self.record, "retrieved_at": self.retrieved_at},
-            sort_keys=True,
-            separators=(",", ":"),
-        )
+        return _encode_provenance(self)
 
     @staticmethod
     def decode(text: str) -> Provenance:
         """Inverse of :meth:`encode`."""
         data = json.loads(text)
         return Provenance(data["source"], data["record"], data["retrieved_at"])
+
+
+@lru_cache(maxsize=65_536)
+def _encode_provenance(prov: Provenance) -> str:
+    # Many records of one source row share a Provenance; encoding it once is a large part of a load.
+    return json.dumps(
+        {"source": prov.source, "record": prov.record, "retrieved_at": prov.retrieved_at},
+        sort_keys=True,
+        separators=(",", ":"),
+    )
 
 
 def _freeze(props: Mapping[str, Any] | None) -> Mapping[str, Any]:

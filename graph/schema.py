@@ -105,7 +105,7 @@ class Schema:
         _check_props(f"relationship {rel_type}", rel.properties, props)
 
     def constraints_cypher(self) -> list[str]:
-        """Cypher statements creating a key uniqueness constraint per label and the declared indexes.
+        """Cypher statements creating a key uniqueness constraint per label and the declared node indexes.
 
         Labels and property names come from the validated schema, never from input data.
         """
@@ -118,11 +118,16 @@ class Schema:
                 statements.append(
                     f"CREATE INDEX {label.lower()}_{prop} IF NOT EXISTS FOR (n:{label}) ON (n.{prop})"
                 )
-        for rel_type in sorted(self.relationships):
-            statements.append(
-                f"CREATE INDEX rel_{rel_type.lower()}_key IF NOT EXISTS FOR ()-[r:{rel_type}]-() ON (r.key)"
-            )
         return statements
+
+    def obsolete_cypher(self) -> list[str]:
+        """Statements dropping indexes earlier versions created and that now do harm.
+
+        Relationship-key indexes made the planner seek ``r.key`` for every MERGE: on types whose key is
+        always "" each seek returned every relationship of the type, and loads went quadratic. A MERGE
+        anchored on its two bound end nodes needs no index.
+        """
+        return [f"DROP INDEX rel_{rel_type.lower()}_key IF EXISTS" for rel_type in sorted(self.relationships)]
 
 
 def _check_props(what: str, declared: Mapping[str, str], props: Mapping[str, Any]) -> None:
