@@ -161,6 +161,7 @@ class MemoryStore(Store):
         stats = WriteStats()
         graph = self.graph
         node_data = graph._node  # direct access: graph.nodes[...] builds a view per call
+        self._check_endpoints(nodes, edges)
         for label, rows in nodes.items():
             created = 0
             for key, row in rows.items():
@@ -181,12 +182,6 @@ class MemoryStore(Store):
             created = 0
             for row in erows.values():
                 src, dst = (src_label, row.src), (dst_label, row.dst)
-                for end in (src, dst):
-                    if end not in node_data:
-                        raise StoreError(
-                            f"{rel_type} refers to a missing node {end[0]} {end[1]!r}; "
-                            "loaders must yield both ends of every relationship"
-                        )
                 edge_key = (rel_type, row.key)
                 existing = graph.get_edge_data(src, dst, edge_key)
                 props = {k: v for k, v in row.props.items() if v is not None}
@@ -201,6 +196,18 @@ class MemoryStore(Store):
             if progress:
                 progress(len(erows))
         return stats
+
+    def _check_endpoints(self, nodes: NodeGroups, edges: EdgeGroups) -> None:
+        """Fail before any change if a relationship names a node neither stored nor being written."""
+        node_data = self.graph._node
+        for (rel_type, src_label, dst_label), erows in edges.items():
+            for row in erows.values():
+                for label, key in ((src_label, row.src), (dst_label, row.dst)):
+                    if (label, key) not in node_data and key not in nodes.get(label, {}):
+                        raise StoreError(
+                            f"{rel_type} refers to a missing node {label} {key!r}; "
+                            "loaders must yield both ends of every relationship"
+                        )
 
     # ---- reads ------------------------------------------------------------------------------
 

@@ -26,6 +26,8 @@ COMMAND_MODULES = (
     "shadowfleet.commands.query",
     "shadowfleet.commands.dossier",
     "shadowfleet.commands.load",
+    "shadowfleet.commands.refresh",
+    "shadowfleet.commands.changes",
     "shadowfleet.commands.detect",
     "shadowfleet.commands.neo4j",
     "shadowfleet.commands.browser",

@@ -224,3 +224,16 @@ def test_scan_nodes_in_key_order_and_batches(store: Store) -> None:
     assert [len(b) for b in batches] == [10, 10, 5]
     assert [n.key for b in batches for n in b] == [f"co:{i:03d}" for i in range(25)]
     assert list(store.scan_nodes("Vessel")) == []
+
+
+def test_failed_write_does_not_change_existing_properties(store: Store) -> None:
+    store.write([vessel(name="FIRST NAME")])
+    with pytest.raises(StoreError, match="missing node"):
+        store.write(
+            [
+                vessel(name="SECOND NAME"),
+                EdgeRecord("FLAGGED", "Vessel", "imo:9289518", "Country", "XX", "", {}, P1),
+            ]
+        )
+    node = store.get_node("Vessel", "imo:9289518")
+    assert node is not None and node.props["name"] == "FIRST NAME"
