@@ -23,7 +23,6 @@ import contextlib
 import fcntl
 import getpass
 import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,6 +30,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
+
+from graph.files import write_atomic
 
 FILE_NAME = "judgements.yaml"
 FORMAT_VERSION = 1
@@ -213,17 +214,7 @@ class Judgements:
         target.parent.mkdir(parents=True, exist_ok=True)
         doc = {"version": FORMAT_VERSION, "judgements": [j.to_yaml() for j in self._items]}
         text = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, default_flow_style=None, width=110)
-        fd, tmp = tempfile.mkstemp(prefix=".judgements-", suffix=".tmp", dir=target.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
+        write_atomic(target, text.encode("utf-8"))
         self.path = target
         return target
 

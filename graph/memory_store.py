@@ -11,9 +11,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import gc
-import os
 import pickle
-import tempfile
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -21,6 +19,7 @@ from typing import Any
 
 import networkx as nx
 
+from graph.files import atomic_file
 from graph.schema import Schema
 from graph.store import (
     Counts,
@@ -93,23 +92,8 @@ class MemoryStore(Store):
         path = self.path
         if path is None:
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".graph-", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                pickle.dump(self.graph, handle, protocol=pickle.HIGHEST_PROTOCOL)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        with atomic_file(path, prefix=".graph-") as handle:
+            pickle.dump(self.graph, handle, protocol=pickle.HIGHEST_PROTOCOL)
 
     def _remove_stale_temporaries(self) -> None:
         """Delete temporary files left by a writer that was killed (we hold the lock, so none is live)."""

@@ -22,43 +22,19 @@ import fcntl
 import gzip
 import json
 import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from graph.files import fsync_dir, write_atomic
+
 STATE_VERSION = 1
 
 
 class RefreshLocked(RuntimeError):
     """Another refresh holds the lock."""
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so that a crash leaves the old file or the new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(path.parent)
 
 
 def _encode(doc: dict[str, Any]) -> bytes:
@@ -112,12 +88,12 @@ class SourceFiles:
     def commit_pending(self) -> None:
         """The pending journal becomes the state (one rename)."""
         os.replace(self.pending_path, self.state_path)
-        _fsync_dir(self.folder)
+        fsync_dir(self.folder)
 
     def discard_pending(self) -> None:
         with contextlib.suppress(FileNotFoundError):
             self.pending_path.unlink()
-            _fsync_dir(self.folder)
+            fsync_dir(self.folder)
 
 
 class StateDir:
