@@ -29,6 +29,8 @@ def atomic_file(path: Path, prefix: str | None = None) -> Iterator[BinaryIO]:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=prefix or f".{path.name}-", suffix=".tmp", dir=path.parent)
     try:
+        # mkstemp makes the file private (0600); give it the permissions an ordinary open() would.
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as handle:
             yield handle
             handle.flush()
@@ -45,3 +47,9 @@ def write_atomic(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` crash-safely (see :func:`atomic_file`)."""
     with atomic_file(path) as handle:
         handle.write(data)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

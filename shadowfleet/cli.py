@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "shadowfleet.commands.stats",
     "shadowfleet.commands.query",
     "shadowfleet.commands.dossier",
+    "shadowfleet.commands.report",
     "shadowfleet.commands.load",
     "shadowfleet.commands.refresh",
     "shadowfleet.commands.changes",

@@ -67,7 +67,7 @@ def _dossier(
         if not found:
             raise StoreError(f"no {query} matches {text!r}")
         if len(found) > 1:
-            _list_candidates(store, query, text, found, candidate_columns, args.format)
+            list_candidates(store, query, text, found, candidate_columns, args.format)
             return 1
         params[query] = found[0].key
         rows = run_query(store, query, params)
@@ -118,9 +118,10 @@ def _sources(sources: list[dict[str, str]]) -> str:
     return "; ".join(f"{s['source']} {s['record']} ({s['retrieved_at'][:10]})".strip() for s in sources)
 
 
-def _list_candidates(
+def list_candidates(
     store: Store, query: str, text: str, found: list[NodeView], columns: list[str], fmt: str
 ) -> None:
+    """Print the entities a name matched (a table, JSON or CSV) and say to run again with a key."""
     rows = [{"key": view.key, **{c: view.props.get(c) for c in columns if c != "key"}} for view in found]
     emit_rows(present(rows, fmt), columns, fmt, title=f"{len(found)} {query} records match {text!r}")
     Console(stderr=True).print(

@@ -16,7 +16,6 @@ tests/artifacts/.
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 import time
 import urllib.error
@@ -37,16 +36,6 @@ pytestmark = pytest.mark.neo4j
 REQUIRE = os.environ.get("SHADOWFLEET_REQUIRE_NEO4J") == "1"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 BROWSER_URL = os.environ.get("NEO4J_BROWSER_URL") or "http://127.0.0.1:7474/browser/"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 QUERY = "supply-chains"
 WAIT_MS = 30_000
 # Planning supply-chains' quantified path pattern takes Neo4j 5.26 about 11 s on a busy 2-core machine,
@@ -86,18 +75,6 @@ def _case() -> list[NodeRecord | EdgeRecord]:
     for vessel, sts, role in roles:
         recs.append(EdgeRecord("PARTICIPATED_IN", "Vessel", vessel, "StsTransfer", sts, props={"role": role}))
     return recs
-
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        _unavailable("the playwright package is missing (pip install -e '.[test]')")
-    path = os.environ.get("SHADOWFLEET_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-    if not os.access(path, os.X_OK):
-        _unavailable("Debian's chromium is not installed (apt-get install -y chromium chromium-driver)")
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -177,7 +154,7 @@ def _graph_nodes(frame: Any) -> list[dict[str, str]]:
 
 @pytest.mark.parametrize("store", ["neo4j"], indirect=True)
 def test_browser_runs_a_canned_query_with_our_style(
-    store: Store, chromium: str, browser_url: str, guide_base: str
+    store: Store, chromium: dict[str, Any], browser_url: str, guide_base: str
 ) -> None:
     from playwright.sync_api import expect, sync_playwright
 
@@ -195,9 +172,7 @@ def test_browser_runs_a_canned_query_with_our_style(
     with tempfile.TemporaryDirectory(prefix="sf-chromium-") as profile, sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(
             profile,
-            executable_path=chromium,
-            headless=True,
-            args=CHROMIUM_FLAGS,
+            **chromium,
             viewport={"width": 1500, "height": 1100},
         )
         page = context.new_page()
