@@ -9,12 +9,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
 import yaml
 from rich.console import Console
 
 from graph.memory_store import MemoryStore
 from graph.store import Store
+from loaders.ais.synth import Leg, track
 from queries.casefile.collect import query_case, vessel_case
 from queries.casefile.model import CaseFile
 from queries.casefile.render import render_markdown, write_case
@@ -163,3 +165,18 @@ def test_cli_report(home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert main(["report", "query", "supply-chains", "--param", "max_hops=9"]) == 1
     assert "max_hops" in capsys.readouterr().err
     assert not (tmp_path / "x.html").exists()
+
+
+def test_cli_report_draws_ais_tracks(home: Path, tmp_path: Path) -> None:
+    """Tracks of the case's vessels (matched by MMSI) from AIS files are drawn on the map."""
+    legs = [Leg(6, 10, 200), Leg(4, 0.5, 90), Leg(6, 10, 20)]
+    peony = track(667001873, 1_710_374_400, 40.8, 133.4, legs, 300)  # SEA PEONY's MMSI in 2024
+    stranger = track(235000001, 1_710_374_400, 41.5, 133.0, legs, 300)
+    path = tmp_path / "tracks.parquet"
+    pl.concat([peony, stranger]).rename({"t": "timestamp"}).drop("src", "line").write_parquet(path)
+    out = tmp_path / "peony.html"
+    assert main(["report", "vessel", "SEA PEONY", "--as-of", AS_OF, "--ais", str(path), "-o", str(out)]) == 0
+    html = out.read_text(encoding="utf-8")
+    assert html.count("sf-place-track") == 1
+    assert "AIS track of SEA PEONY" in html
+    assert "No AIS tracks were given" not in html
