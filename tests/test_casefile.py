@@ -180,3 +180,17 @@ def test_cli_report_draws_ais_tracks(home: Path, tmp_path: Path) -> None:
     assert html.count("sf-place-track") == 1
     assert "AIS track of SEA PEONY" in html
     assert "No AIS tracks were given" not in html
+
+
+@pytest.mark.parametrize("query", sorted(GROUND_TRUTH["queries"]))
+def test_every_canned_query_makes_a_case_file(demo: Store, query: str, tmp_path: Path) -> None:
+    """With the ground truth's first parameters, each query's case file is written and its footnotes hold."""
+    params = {
+        k: NAMES.get(v, v) if isinstance(v, str) else v
+        for k, v in GROUND_TRUTH["queries"][query][0]["params"].items()
+    }
+    case = query_case(demo, query, params)
+    assert case.sections[0].claims
+    assert unreproduced(demo, case) == []
+    written = write_case(case, tmp_path / f"{query}.html")
+    assert written.html.stat().st_size > 2000
