@@ -25,8 +25,17 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     show.add_argument("name", help="query name (see `shadowfleet query list`)")
     show.set_defaults(handler=run_show)
     run = actions.add_parser("run", parents=[common], help="run a query and print its rows")
-    run.add_argument("name", help="query name (see `shadowfleet query list`)")
-    run.add_argument(
+    add_query_arguments(run)
+    run.set_defaults(handler=run_query_command)
+
+
+# ---- shared with the dossier and report commands ------------------------------------------------
+
+
+def add_query_arguments(parser: argparse.ArgumentParser) -> None:
+    """The query name, ``--param NAME=VALUE`` (repeatable) and ``--as-of DATE``."""
+    parser.add_argument("name", help="query name (see `shadowfleet query list`)")
+    parser.add_argument(
         "--param",
         "-p",
         action="append",
@@ -34,11 +43,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         metavar="NAME=VALUE",
         help="a query parameter (repeatable); see `shadowfleet query show NAME`",
     )
-    run.add_argument("--as-of", dest="as_of", metavar="DATE", help="shorthand for --param as_of=DATE")
-    run.set_defaults(handler=run_query_command)
-
-
-# ---- shared with the dossier commands -----------------------------------------------------------
+    parser.add_argument("--as-of", dest="as_of", metavar="DATE", help="shorthand for --param as_of=DATE")
 
 
 def lookup(name: str) -> QuerySpec:

@@ -20,7 +20,7 @@ from queries.casefile.model import CaseFile
 from queries.casefile.render import write_case
 from queries.engine import find_vessels
 from shadowfleet.commands.dossier import list_candidates
-from shadowfleet.commands.query import lookup, parse_params
+from shadowfleet.commands.query import add_query_arguments, lookup, parse_params
 
 MAX_TRACK_POINTS = 3000
 
@@ -33,17 +33,9 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     vessel = kinds.add_parser("vessel", parents=[common], help="the case file of one vessel")
     vessel.add_argument("vessel", nargs="+", help="IMO number, MMSI, key, or current or former name")
     query = kinds.add_parser("query", parents=[common], help="the case file of a canned query's findings")
-    query.add_argument("name", help="query name (see `shadowfleet query list`)")
-    query.add_argument(
-        "--param",
-        "-p",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="a query parameter (repeatable)",
-    )
+    add_query_arguments(query)
+    vessel.add_argument("--as-of", dest="as_of", metavar="DATE", help="as the facts stood on DATE")
     for sub_parser in (vessel, query):
-        sub_parser.add_argument("--as-of", dest="as_of", metavar="DATE", help="as the facts stood on DATE")
         sub_parser.add_argument(
             "-o",
             "--output",
