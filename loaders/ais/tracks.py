@@ -69,8 +69,8 @@ class Tracks:
 def build_tracks(positions: pl.DataFrame, clone_speed_knots: float, clone_min_km: float) -> Tracks:
     """Sort, de-duplicate and index position reports; note impossible jumps for the cloning detector."""
     frame = positions.filter(pl.col("t").is_not_null()) if positions["t"].null_count() else positions
-    key = frame["mmsi"].cast(pl.Int64) * (1 << _T_BITS) + frame["t"]
-    order = key.arg_sort().to_numpy()
+    # Sort by (MMSI, time) with two keys: an MMSI (up to 999,999,999) shifted left by 34 bits overflows int64.
+    order = np.lexsort((frame["t"].to_numpy(), frame["mmsi"].to_numpy()))
     mmsi = frame["mmsi"].to_numpy()[order]
     t = frame["t"].to_numpy()[order]
     lat = frame["lat"].to_numpy()[order]
