@@ -18,6 +18,7 @@ from queries.casefile.svg import element, svg, text
 WIDTH = 1000.0
 HEIGHT = 720.0
 MARGIN = 60.0
+CAPTION_ROOM = 34.0  # px kept between circles so that captions under them do not collide
 SIZE = 0.45  # the Browser kit's diameters are for Browser's zoom; a printed page wants them smaller
 
 
@@ -29,8 +30,7 @@ def picture_svg(nodes: list[PictureNode], edges: list[PictureEdge]) -> str:
     graph = nx.DiGraph()
     graph.add_nodes_from(sorted(known))
     graph.add_edges_from(sorted((e.src, e.dst) for e in edges if e.src in known and e.dst in known))
-    spread = 3.0 / math.sqrt(max(len(nodes), 1))
-    layout = nx.spring_layout(graph, seed=7, k=spread, iterations=300)
+    layout = _layout(graph)
     xs = [p[0] for p in layout.values()]
     ys = [p[1] for p in layout.values()]
     span_x, span_y = (max(xs) - min(xs)) or 1.0, (max(ys) - min(ys)) or 1.0
@@ -53,19 +53,23 @@ def picture_svg(nodes: list[PictureNode], edges: list[PictureEdge]) -> str:
         '<path d="M0,0 L10,5 L0,10 z" fill="#777"/></marker></defs>',
         element("rect", x=0, y=0, width=WIDTH, height=HEIGHT, fill="#fff"),
     ]
-    for edge in sorted(set(edges), key=lambda e: (e.type, e.src, e.dst)):
-        if edge.src not in known or edge.dst not in known:
-            continue
-        (ax, ay), (bx, by) = at(edge.src), at(edge.dst)
+    types_between: dict[tuple[str, str], list[str]] = {}
+    for edge in sorted(set(edges), key=lambda e: (e.src, e.dst, e.type)):
+        if edge.src in known and edge.dst in known:
+            types_between.setdefault((edge.src, edge.dst), []).append(edge.type)
+    # Parallel relationships (owner, manager, ISM manager of one ship) are one line with every type named.
+    for (src, dst), types in sorted(types_between.items()):
+        (ax, ay), (bx, by) = at(src), at(dst)
         length = math.hypot(bx - ax, by - ay) or 1.0
         ux, uy = (bx - ax) / length, (by - ay) / length
-        sx, sy = ax + ux * radius[edge.src], ay + uy * radius[edge.src]
-        ex, ey = bx - ux * (radius[edge.dst] + 2), by - uy * (radius[edge.dst] + 2)
-        colour, width = REL_LOOKS.get(edge.type, ("#A5ABB6", 1))
+        sx, sy = ax + ux * radius[src], ay + uy * radius[src]
+        ex, ey = bx - ux * (radius[dst] + 2), by - uy * (radius[dst] + 2)
+        colour, width = REL_LOOKS.get(types[0], ("#A5ABB6", 1))
+        label = " / ".join(types)
         body.append(
             element(
                 "line",
-                title=f"{edge.type}",
+                title=label,
                 x1=sx,
                 y1=sy,
                 x2=ex,
@@ -78,14 +82,7 @@ def picture_svg(nodes: list[PictureNode], edges: list[PictureEdge]) -> str:
         )
         if len(nodes) <= 40:  # beyond that, type names on every line make the picture unreadable
             body.append(
-                text(
-                    (sx + ex) / 2,
-                    (sy + ey) / 2 - 2,
-                    edge.type,
-                    font_size=7,
-                    fill="#888",
-                    text_anchor="middle",
-                )
+                text((sx + ex) / 2, (sy + ey) / 2 - 2, label, font_size=7, fill="#888", text_anchor="middle")
             )
     for node in sorted(nodes, key=lambda n: n.key):
         x, y = at(node.key)
@@ -110,6 +107,31 @@ def picture_svg(nodes: list[PictureNode], edges: list[PictureEdge]) -> str:
     return svg(WIDTH, HEIGHT, body, "The subgraph behind the findings", "sf-graph")
 
 
+def _layout(graph: nx.DiGraph) -> dict[str, tuple[float, float]]:
+    """Kamada-Kawai (edge lengths follow graph distance, which reads well for chains and stars), started
+    from a seeded spring layout so the same case always draws the same way; components side by side."""
+    undirected = graph.to_undirected()
+    start = nx.spring_layout(undirected, seed=7, k=3.0 / math.sqrt(max(len(graph), 1)), iterations=100)
+    if nx.is_connected(undirected) or len(graph) < 3:
+        return nx.kamada_kawai_layout(undirected, pos=start)
+    # Kamada-Kawai needs finite distances: lay out each component, then put them on a grid.
+    layout: dict[str, tuple[float, float]] = {}
+    parts = sorted(nx.connected_components(undirected), key=lambda c: (-len(c), min(c)))
+    columns = math.ceil(math.sqrt(len(parts)))
+    for index, part in enumerate(parts):
+        sub = undirected.subgraph(part)
+        pos = (
+            nx.kamada_kawai_layout(sub, pos={k: start[k] for k in part})
+            if len(part) > 2
+            else {k: (0.3 * i, 0.0) for i, k in enumerate(sorted(part))}
+        )
+        size = math.sqrt(len(part)) * 0.8
+        row, col = divmod(index, columns)
+        for key, (x, y) in pos.items():
+            layout[key] = (col * 2.5 + x * size, row * 2.5 + y * size)
+    return layout
+
+
 def _separate(placed: dict[str, list[float]], radius: dict[str, float], rounds: int = 60) -> None:
     """Push overlapping circles apart (with room for a caption), keeping them inside the frame."""
     keys = sorted(placed)
@@ -118,7 +140,7 @@ def _separate(placed: dict[str, list[float]], radius: dict[str, float], rounds: 
         for i, a in enumerate(keys):
             for b in keys[i + 1 :]:
                 dx, dy = placed[b][0] - placed[a][0], placed[b][1] - placed[a][1]
-                gap = radius[a] + radius[b] + 16
+                gap = radius[a] + radius[b] + CAPTION_ROOM
                 dist = math.hypot(dx, dy)
                 if dist >= gap:
                     continue

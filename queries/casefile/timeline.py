@@ -65,7 +65,7 @@ def timeline_svg(case: CaseFile) -> str:
 
 
 def _axis(first: date, last: date, x: Scale, height: float) -> list[str]:
-    out = []
+    out = [text(LEFT + 3, TOP - 10, str(first.year), fill="#333")] if first.month > 1 or first.day > 1 else []
     for year in range(first.year, last.year + 2):
         for month in (1, 7):
             tick = date(year, month, 1)
