@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "shadowfleet.commands.dossier",
     "shadowfleet.commands.report",
     "shadowfleet.commands.load",
+    "shadowfleet.commands.export",
     "shadowfleet.commands.refresh",
     "shadowfleet.commands.changes",
     "shadowfleet.commands.detect",

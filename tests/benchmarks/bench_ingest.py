@@ -36,7 +36,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,9 +46,10 @@ import psutil
 from rich.console import Console
 from rich.table import Table
 
+from graph.exports.neo4j_csv import write_import_csv
 from graph.generator import World
 from graph.records import EdgeRecord, NodeRecord, Record, plain
-from graph.schema import Schema, default_schema
+from graph.schema import Schema
 from graph.store import Counts, Store, StoreError, StoreUnavailable
 
 TARGET_MEMORY = 120_000  # records/s, L3
@@ -594,128 +595,7 @@ def bench_neo4j(
 
 
 # ---- bulk import -----------------------------------------------------------------------------------
-
-_NEO4J_TYPES = {
-    "string": "string",
-    "date": "string",  # dates are ISO strings in both stores
-    "int": "long",
-    "float": "double",
-    "bool": "boolean",
-    "string_list": "string[]",
-}
-
-
-def _quote(text: str) -> str:
-    return '"' + text.replace('"', '""') + '"'
-
-
-def _formatter(kind: str, delimiter: str) -> Callable[[Any], str]:
-    if kind in ("string", "date"):
-        return _quote
-    if kind == "int":
-        return str
-    if kind == "float":
-        return lambda v: repr(float(v))
-    if kind == "bool":
-        return lambda v: "true" if v else "false"
-
-    def as_array(values: Any) -> str:
-        for value in values:
-            if delimiter in value:
-                raise ValueError(f"array value {value!r} contains the array delimiter {delimiter!r}")
-        return _quote(delimiter.join(values))
-
-    return as_array
-
-
-@dataclass
-class ImportFiles:
-    """CSV files written for ``neo4j-admin database import full``."""
-
-    directory: Path
-    nodes: dict[str, Path] = field(default_factory=dict)
-    relationships: dict[tuple[str, str, str], Path] = field(default_factory=dict)
-    array_delimiter: str = ";"
-    bytes: int = 0
-
-    def admin_args(self, database: str, report: Path) -> list[str]:
-        # The database goes first: after a variable-arity --nodes/--relationships list it would be
-        # read as one more file.
-        args = [
-            "database",
-            "import",
-            "full",
-            database,
-            "--overwrite-destination=true",
-            f"--array-delimiter={self.array_delimiter}",
-            f"--report-file={report}",
-        ]
-        args += [f"--nodes={label}={path}" for label, path in sorted(self.nodes.items())]
-        args += [f"--relationships={group[0]}={path}" for group, path in sorted(self.relationships.items())]
-        return args
-
-
-def write_import_csv(
-    records: Iterable[Record], directory: Path, schema: Schema | None = None, array_delimiter: str = ";"
-) -> ImportFiles:
-    """Write records as neo4j-admin import CSV: one file per label and per (type, from, to).
-
-    Headers carry ``key:ID(Label)`` / ``:START_ID(Label)`` / ``:END_ID(Label)``, every declared
-    property with its type, and ``provenance:string[]`` (encoded provenance, as the stores keep it).
-    Each node and relationship must appear once (as the generator yields them).
-    """
-    schema = schema or default_schema()
-    directory.mkdir(parents=True, exist_ok=True)
-    files = ImportFiles(directory, array_delimiter=array_delimiter)
-    handles: dict[Any, Any] = {}
-    columns: dict[Any, list[tuple[str, Callable[[Any], str]]]] = {}
-    prov_fmt = _formatter("string_list", array_delimiter)
-    try:
-        for r in records:
-            prov = prov_fmt([r.provenance.encode()]) if r.provenance else ""
-            if isinstance(r, NodeRecord):
-                group: Any = r.label
-                out = handles.get(group)
-                if out is None:
-                    declared = schema.node(r.label).properties
-                    cols = [(p, _formatter(k, array_delimiter)) for p, k in declared.items()]
-                    columns[group] = cols
-                    path = directory / f"nodes_{r.label}.csv"
-                    files.nodes[r.label] = path
-                    out = handles[group] = path.open("w", encoding="utf-8", newline="")
-                    head = [f"key:ID({r.label})", *(f"{p}:{_NEO4J_TYPES[k]}" for p, k in declared.items())]
-                    out.write(",".join([*head, "provenance:string[]"]) + "\n")
-                first = _quote(r.key)
-            else:
-                group = (r.type, r.src_label, r.dst_label)
-                out = handles.get(group)
-                if out is None:
-                    declared = schema.rel(r.type).properties
-                    cols = [(p, _formatter(k, array_delimiter)) for p, k in declared.items()]
-                    columns[group] = cols
-                    path = directory / f"rels_{r.type}_{r.src_label}_{r.dst_label}.csv"
-                    files.relationships[group] = path
-                    out = handles[group] = path.open("w", encoding="utf-8", newline="")
-                    head = [
-                        f":START_ID({r.src_label})",
-                        f":END_ID({r.dst_label})",
-                        "key:string",
-                        *(f"{p}:{_NEO4J_TYPES[k]}" for p, k in declared.items()),
-                    ]
-                    out.write(",".join([*head, "provenance:string[]"]) + "\n")
-                first = f"{_quote(r.src)},{_quote(r.dst)},{_quote(r.key)}"
-            props = r.props
-            cells = [first]
-            for name, fmt in columns[group]:
-                value = props.get(name)
-                cells.append("" if value is None else fmt(value))
-            cells.append(prov)
-            out.write(",".join(cells) + "\n")
-    finally:
-        for out in handles.values():
-            out.close()
-    files.bytes = sum(p.stat().st_size for p in [*files.nodes.values(), *files.relationships.values()])
-    return files
+# The CSV writer (write_import_csv) lives in graph/exports/neo4j_csv.py, shared with `shadowfleet export`.
 
 
 def bench_bulk(
