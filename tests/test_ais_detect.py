@@ -8,13 +8,16 @@ import polars as pl
 import pytest
 
 from loaders.ais.decode import AisBatch
+from loaders.ais.geo import haversine_km
 from loaders.ais.params import ParameterError, resolve
 from loaders.ais.pipeline import Detection, run_detectors
 from loaders.ais.ports import bundled_ports, port_list
 from loaders.ais.synth import Leg, draught_statics, offset, statics, track
 
 T0 = 1_725_148_800  # 2024-09-01T00:00:00Z
-SEA = (40.0, 135.0)  # Sea of Japan, far from every bundled port
+SEA = (40.0, 135.0)  # Sea of Japan, far from every bundled port and 330 km from shore
+OCEAN = (38.0, 150.0)  # the open Pacific, 690 km from shore
+COAST = (37.5, 129.6)  # 30 km off the east coast of Korea, 240 km from the nearest bundled port
 SPEED = 12.0
 APPROACH_KM = 2.5 * SPEED * 1.852
 
@@ -140,7 +143,7 @@ def test_duplicate_and_out_of_order_messages_change_nothing() -> None:
 
 
 def test_ais_gap_and_suspected_disabling() -> None:
-    lat, lon = offset(*SEA, 0, -50)
+    lat, lon = offset(*OCEAN, 0, -50)
     before = track(273100070, T0, lat, lon, [Leg(60, 10, 90)], 60)
     cut_start, cut_end = T0 + 36 * 3600, T0 + 36 * 3600 + 14 * 3600
     dark = before.filter((pl.col("t") < cut_start) | (pl.col("t") > cut_end))
@@ -148,11 +151,47 @@ def test_ais_gap_and_suspected_disabling() -> None:
     assert gap.props["hours"] == pytest.approx(14, abs=0.05)
     assert gap.props["implied_speed_knots"] == pytest.approx(10, abs=0.3)
     assert gap.props["suspected_disabling"] is True
+    assert min(gap.props["start_shore_km"], gap.props["end_shore_km"]) > 50 * 1.852
     assert gap.props["positions_before"] == 36 * 60  # the track starts 36 h before the gap
     sparse = dark.gather_every(30)  # a position every 30 min: poor reception before the gap
     (gap2,) = _run([sparse]).of("gap")
     assert gap2.props["suspected_disabling"] is False
     assert _run([dark], gap_min_hours=20).of("gap") == []
+
+
+def test_gap_near_the_coast_is_not_suspected_disabling() -> None:
+    """Far from every port but within 50 nm of the shore: GFW's rule measures from the shore."""
+    drift = track(273100072, T0, *COAST, [Leg(60, 1, 180)], 60)
+    dark = drift.filter((pl.col("t") < T0 + 36 * 3600) | (pl.col("t") > T0 + 50 * 3600))
+    (gap,) = _run([dark]).of("gap")
+    assert 5 < gap.props["start_shore_km"] < 50 * 1.852 and 5 < gap.props["end_shore_km"] < 50 * 1.852
+    ends = [(gap.props["start_lat"], gap.props["start_lon"]), (gap.props["end_lat"], gap.props["end_lon"])]
+    nearest_port = min(haversine_km(la, lo, p.lat, p.lon) for la, lo in ends for p in bundled_ports())
+    assert nearest_port > 50 * 1.852  # a rule measured from port points would have flagged it
+    assert gap.props["suspected_disabling"] is False
+    assert _run([dark], gap_disabling_min_offshore_nm=5).of("gap")[0].props["suspected_disabling"] is True
+
+
+def test_loitering_needs_to_be_far_from_shore() -> None:
+    """GFW: slow for >= 4 h, on average >= 20 nm from shore; near the coast it is not loitering."""
+    at_sea = track(273100073, T0, *SEA, [Leg(8, 0.5, 0)], 120)
+    (loiter,) = _run([at_sea]).of("loitering")
+    assert loiter.props["hours"] >= 7.5 and loiter.props["shore_km"] > 300
+    coastal = track(273100074, T0, *offset(*COAST, -40, -10), [Leg(8, 0.5, 0)], 120)
+    assert _run([coastal]).of("loitering") == []
+    (near,) = _run([coastal], loiter_min_shore_distance_nm=5).of("loitering")
+    assert 9.26 < near.props["shore_km"] < 20 * 1.852
+
+
+def test_encounter_distance_from_shore() -> None:
+    """GFW excludes encounters near port points only; Starboard also within ~10 km of the shore."""
+    centre = offset(*COAST, -77, -10)  # 4 km off the Korean coast, far from every bundled port
+    a = _meeting(273100075, 0, 0, 0, centre=centre)
+    b = _meeting(445100076, 0.2, 0, 270, centre=centre)
+    (enc,) = _run([a, b]).of("encounter")
+    assert enc.props["shore_km"] < 10
+    assert _run([a, b], encounter_min_shore_distance_km=10).of("encounter") == []
+    assert resolve("starboard")["encounter_min_shore_distance_km"] == 10
 
 
 def test_port_call_hysteresis_needs_a_stop() -> None:
@@ -200,3 +239,46 @@ def test_presets_and_parameter_overrides() -> None:
     b = _meeting(445100101, 0.3, 0, 270)  # 300 m apart: an encounter for GFW, not for Starboard
     assert len(_run([a, b]).of("encounter")) == 1
     assert _run([a, b], encounter_max_distance_m=200).of("encounter") == []
+
+
+def test_blocks_and_threads_change_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Per-vessel blocks and worker threads are an execution detail: the events are the same."""
+    from loaders.ais import pipeline
+
+    vostochny = next(p for p in bundled_ports() if p.key == "RUVYP")
+    frames = [
+        _meeting(273100110, 0, 0, 0, draughts=(12.0, 6.0)),
+        _meeting(445100111, 0.2, 0, 270, interval=180, draughts=(5.0, 11.0)),
+        _meeting(273100112, 0, 0, 0, start=T0 + 86400 - 5 * 3600, hours=5),
+        _meeting(273100113, 0.1, 0, 180, start=T0 + 86400 - 5 * 3600, hours=5),
+        _meeting(273100114, 0, 0, 0, centre=(vostochny.lat, vostochny.lon), hours=20, drift=0.0),
+        track(273100115, T0, *OCEAN, [Leg(60, 10, 90)], 60).filter(
+            (pl.col("t") < T0 + 36 * 3600) | (pl.col("t") > T0 + 50 * 3600)
+        ),
+    ]
+
+    def key(found: Detection) -> list[tuple]:
+        return [(e.kind, e.mmsis, e.start, e.end, sorted(e.props.items(), key=str)) for e in found.events]
+
+    whole = _run(frames)
+    assert {e.kind for e in whole.events} >= {"encounter", "loitering", "gap", "port_call"}
+    monkeypatch.setattr(pipeline, "BLOCK_POINTS", 200)  # about one vessel per block
+    for workers in (1, 2):
+        positions = pl.concat(frames)
+        batch = AisBatch(positions, draught_statics(positions), files=[Path("synthetic.parquet")])
+        split = run_detectors(batch, port_list(), resolve("gfw", {"chunk_hours": 1}), workers=workers)
+        assert key(split) == key(whole)
+
+
+def test_mmsis_above_2_to_the_29_keep_their_evidence_and_draughts() -> None:
+    """MMSIs up to 999,999,999 and times share one 64-bit key without overflow: vessels stay sorted by
+    MMSI, so every lookup by MMSI (evidence, draughts) finds them."""
+    a = _meeting(273100120, 0, 0, 0, draughts=(12.0, 6.0))
+    b = _meeting(667100121, 0.2, 0, 270, interval=180, draughts=(5.0, 11.0))  # Sierra Leone, > 2**29
+    c = _meeting(999999999, 40, 40, 0)
+    found = _run([c, b, a])
+    assert list(found.tracks.mmsis) == [273100120, 667100121, 999999999]
+    (enc,) = found.of("encounter")
+    assert enc.mmsis == (273100120, 667100121)
+    assert [ev["mmsi"] for ev in enc.evidence] == ["273100120", "667100121"]
+    assert enc.props["draughts"] == [(12.0, 6.0), (5.0, 11.0)]

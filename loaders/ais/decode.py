@@ -415,55 +415,62 @@ def _normalise(frame: pl.DataFrame, path: Path, src: int, time_format: str | Non
     mmsi_expr = pl.col("mmsi")
     if frame["mmsi"].dtype in (pl.Utf8, pl.String):
         mmsi_expr = _clean_text(mmsi_expr)
+    valid_mmsi = pl.col("_mmsi").is_between(1, 999_999_999)
+    # Unix seconds from 1970 to 2514: the range a track key holds (loaders/ais/tracks.py)
+    valid_t = pl.col("t").is_between(0, (1 << 34) - 1)
+    has_static = (
+        pl.col("imo").is_not_null() | pl.col("name").is_not_null() | pl.col("call_sign").is_not_null()
+    )
+    # One pass: every output column in its final type, plus the flags the filters below need.
     table = (
         frame.lazy()
         .select(
-            mmsi_expr.cast(pl.Int64, strict=False).alias("mmsi"),
+            mmsi_expr.cast(pl.Int64, strict=False).alias("_mmsi"),
             t_expr.alias("t"),
             num("lat", pl.Float64).alias("lat"),
             num("lon", pl.Float64).alias("lon"),
-            num("sog", pl.Float32).alias("sog"),
-            num("cog", pl.Float32).alias("cog"),
+            num("sog", pl.Float32).fill_null(float("nan")).alias("sog"),
+            num("cog", pl.Float32).fill_null(float("nan")).alias("cog"),
             num("draught", pl.Float32).alias("draught"),
             _clean_text(pl.col("imo")).str.replace(r"^IMO", "").alias("imo"),
             _clean_text(pl.col("name")).alias("name"),
             _clean_text(pl.col("call_sign")).alias("call_sign"),
             _clean_text(pl.col("ship_type")).alias("ship_type"),
+            pl.lit(src, dtype=pl.UInt16).alias("src"),
             (pl.col("_row") + 1 + header_lines).alias("line"),
             pl.col("_row"),
         )
+        .with_columns(
+            pl.col("_mmsi").cast(pl.Int32, strict=False).alias("mmsi"),
+            (valid_mmsi & valid_t).fill_null(False).alias("_ok"),
+            (pl.col("lat").is_between(-90, 90) & pl.col("lon").is_between(-180, 180))
+            .fill_null(False)
+            .alias("_pos"),
+            has_static.alias("_static"),
+        )
         .collect()
     )
-    bad = table.filter(
-        pl.col("mmsi").is_null()
-        | (pl.col("mmsi") <= 0)
-        | (pl.col("mmsi") > 999_999_999)
-        | pl.col("t").is_null()
-    )
-    if bad.height:
+    n_ok = int(table["_ok"].sum())
+    if n_ok < table.height:
+        bad = table.filter(~pl.col("_ok"))
         sample = frame.filter(pl.col("_row").is_in(bad["_row"].head(10_000).implode()))
         raws = {
             row["_row"]: str({k: v for k, v in row.items() if k != "_row"})[:500] for row in sample.to_dicts()
         }
-        for row in bad.select("line", "_row", "mmsi", "t").iter_rows(named=True):
+        for row in bad.select("line", "_row", "_mmsi").iter_rows(named=True):
             reason = (
                 "no valid MMSI"
-                if row["mmsi"] is None or not 0 < row["mmsi"] <= 999_999_999
+                if row["_mmsi"] is None or not 0 < row["_mmsi"] <= 999_999_999
                 else "bad timestamp"
             )
             batch.rejects.append(Reject(str(path), int(row["line"]), reason, raws.get(row["_row"], "")))
-        table = table.filter(~pl.col("_row").is_in(bad["_row"].implode()))
-    table = table.with_columns(pl.col("mmsi").cast(pl.Int32), pl.lit(src, dtype=pl.UInt16).alias("src"))
-    valid = pl.col("lat").is_between(-90, 90) & pl.col("lon").is_between(-180, 180)
-    positions = table.filter(valid)
-    batch.count("positions_unavailable", table.height - positions.height)
-    batch.positions = positions.select(list(POSITION_SCHEMA)).with_columns(
-        pl.col("sog").fill_null(float("nan")), pl.col("cog").fill_null(float("nan"))
-    )
-    has_static = (
-        pl.col("imo").is_not_null() | pl.col("name").is_not_null() | pl.col("call_sign").is_not_null()
-    )
-    batch.statics = compress_statics(table.filter(has_static).select(list(STATIC_SCHEMA)))
+        table = table.filter(pl.col("_ok"))
+    n_pos = int(table["_pos"].sum())
+    positions = table if n_pos == table.height else table.filter(pl.col("_pos"))
+    batch.count("positions_unavailable", table.height - n_pos)
+    batch.positions = positions.select(list(POSITION_SCHEMA))
+    statics = table.filter(pl.col("_static")) if table["_static"].any() else table.clear()
+    batch.statics = compress_statics(statics.select(list(STATIC_SCHEMA)))
     return batch
 
 

@@ -1,14 +1,17 @@
 """The AIS event detectors: encounters (STS), loitering, AIS gaps, port calls, identity anomalies.
 
-Every detector is vectorised over all vessels at once. The encounter join, the only quadratic step,
-runs one time chunk at a time (``chunk_hours``); the close pairs of all chunks are merged into runs
-afterwards, so an encounter across midnight or a chunk boundary stays one event.
+Every detector is vectorised over the vessels of a block (``Tracks.block``); the per-vessel detectors
+never look across vessels, so blocks can run in any order or in parallel. The encounter join, the only
+quadratic step, runs one time chunk at a time (``chunk_hours``) over the eligible points of all blocks;
+the close pairs of all chunks are merged into runs afterwards, so an encounter across midnight or a
+chunk boundary stays one event.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +19,8 @@ import numpy as np
 import polars as pl
 
 from loaders.ais.geo import KM_PER_NM, haversine_km, knots, wrap_lon
-from loaders.ais.ports import Port, PortIndex, nearest_port_km
+from loaders.ais.ports import Port, PortIndex
+from loaders.ais.shore import distance_from_shore_km
 from loaders.ais.tracks import Draughts, Resampled, Tracks
 
 ENCOUNTER_PARAMS = (
@@ -26,6 +30,7 @@ ENCOUNTER_PARAMS = (
     "encounter_min_duration_minutes",
     "encounter_max_median_speed_knots",
     "encounter_min_port_distance_km",
+    "encounter_min_shore_distance_km",
     "encounter_merge_gap_minutes",
     "draught_min_change_m",
     "draught_settle_hours",
@@ -35,7 +40,7 @@ LOITER_PARAMS = (
     "max_interp_gap_minutes",
     "loiter_max_speed_knots",
     "loiter_min_duration_hours",
-    "loiter_min_port_distance_km",
+    "loiter_min_shore_distance_nm",
 )
 GAP_PARAMS = (
     "gap_min_hours",
@@ -180,40 +185,71 @@ def close_pairs(
     return i[close], j[close], d[close]
 
 
+EncounterPoints = dict[int, tuple[np.ndarray, ...]]  # time chunk -> (vid, slot, lat, lon, speed)
+
+
+def encounter_points(res: Resampled, port_km: np.ndarray, params: dict[str, Any]) -> EncounterPoints:
+    """The resampled positions far enough from port points to count, split by time chunk."""
+    keep = np.flatnonzero(port_km >= params["encounter_min_port_distance_km"])
+    if keep.size == 0:
+        return {}
+    chunk_slots = max(int(params["chunk_hours"] * 3600 // res.step), 1)
+    chunk = res.slot[keep] // chunk_slots
+    rel = chunk - chunk.min()
+    rel = rel.astype(np.uint16) if rel.max() < 65536 else rel  # a radix sort for 16-bit keys
+    order = np.argsort(rel, kind="stable")
+    keep, chunk = keep[order], chunk[order]
+    bounds = np.flatnonzero(np.r_[True, chunk[1:] != chunk[:-1], True])
+    out: EncounterPoints = {}
+    for a, b in itertools.pairwise(bounds):
+        sel = keep[a:b]
+        out[int(chunk[a])] = (res.vid[sel], res.slot[sel], res.lat[sel], res.lon[sel], res.speed[sel])
+    return out
+
+
+def _chunk_pairs(pieces: list[tuple[np.ndarray, ...]], max_km: float) -> tuple[np.ndarray, ...]:
+    """Close pairs of one time chunk: vid a, vid b, slot, km, speed a, speed b, lat a, lon a, lat b, lon b."""
+    vid, slot, lat, lon, speed = (np.concatenate([p[k] for p in pieces]) for k in range(5))
+    i, j, d = close_pairs(vid, slot, lat, lon, max_km)
+    return vid[i], vid[j], slot[i], d, speed[i], speed[j], lat[i], lon[i], lat[j], lon[j]
+
+
 def encounters(
-    res: Resampled, port_km: np.ndarray, tracks: Tracks, draughts: Draughts, params: dict[str, Any]
+    parts: Iterable[EncounterPoints],
+    tracks: Tracks,
+    draughts: Draughts,
+    params: dict[str, Any],
+    mapper: Callable[..., Iterable[Any]] = map,
 ) -> list[Event]:
-    """Pairs of vessels close together, slow, away from ports, for long enough (GFW definition)."""
-    step = res.step
+    """Pairs of vessels close together, slow, away from ports, for long enough (GFW definition).
+
+    ``parts`` are the eligible points of each block (``encounter_points``); ``mapper`` runs the time
+    chunks (``map``, or a pool's ``map``).
+    """
+    parts = list(parts)
+    step = int(params["resample_minutes"] * 60)
     max_km = params["encounter_max_distance_m"] / 1000.0
-    eligible = np.flatnonzero(port_km >= params["encounter_min_port_distance_km"])
-    chunk_slots = max(int(params["chunk_hours"] * 3600 // step), 1)
-    rel = res.slot[eligible] - (res.slot[eligible].min() if eligible.size else 0)
-    rel = rel.astype(np.uint16) if rel.size and rel.max() < 65536 else rel
-    order = eligible[np.argsort(rel, kind="stable")]  # radix sort for 16-bit keys
-    slots = res.slot[order]
-    parts: list[tuple[np.ndarray, ...]] = []
-    if slots.size:
-        bounds = np.arange(slots[0], slots[-1] + chunk_slots + 1, chunk_slots)
-        cuts = np.searchsorted(slots, bounds)
-        for a, b in itertools.pairwise(cuts):
-            if b - a < 2:
-                continue
-            sel = order[a:b]
-            i, j, d = close_pairs(res.vid[sel], res.slot[sel], res.lat[sel], res.lon[sel], max_km)
-            parts.append((sel[i], sel[j], d))
-    if not parts or sum(p[0].size for p in parts) == 0:
+    chunks = sorted({c for part in parts for c in part})
+    pairs_of = lambda c: _chunk_pairs([part[c] for part in parts if c in part], max_km)  # noqa: E731
+    found = [p for p in mapper(pairs_of, chunks) if p[0].size]
+    if not found:
         return []
-    ia = np.concatenate([p[0] for p in parts])
-    ib = np.concatenate([p[1] for p in parts])
-    dist = np.concatenate([p[2] for p in parts])
-    swap = res.vid[ia] > res.vid[ib]
-    ia, ib = np.where(swap, ib, ia), np.where(swap, ia, ib)
-    va, vb, slot = res.vid[ia].astype(np.int64), res.vid[ib].astype(np.int64), res.slot[ia]
+    va, vb, slot, dist, sa, sb, lat_a, lon_a, lat_b, lon_b = (
+        np.concatenate([p[k] for p in found]) for k in range(10)
+    )
+    swap = va > vb
+    va, vb = np.where(swap, vb, va).astype(np.int64), np.where(swap, va, vb).astype(np.int64)
+    sa, sb = np.where(swap, sb, sa), np.where(swap, sa, sb)
+    lat_a, lat_b = np.where(swap, lat_b, lat_a), np.where(swap, lat_a, lat_b)
+    lon_a, lon_b = np.where(swap, lon_b, lon_a), np.where(swap, lon_a, lon_b)
     o = np.lexsort((slot, vb, va))
-    ia, ib, va, vb, slot, dist = ia[o], ib[o], va[o], vb[o], slot[o], dist[o]
+    va, vb, slot, dist, sa, sb, lat_a, lon_a, lat_b, lon_b = (
+        x[o] for x in (va, vb, slot, dist, sa, sb, lat_a, lon_a, lat_b, lon_b)
+    )
     dup = np.r_[False, (va[1:] == va[:-1]) & (vb[1:] == vb[:-1]) & (slot[1:] == slot[:-1])]
-    ia, ib, va, vb, slot, dist = (x[~dup] for x in (ia, ib, va, vb, slot, dist))
+    va, vb, slot, dist, sa, sb, lat_a, lon_a, lat_b, lon_b = (
+        x[~dup] for x in (va, vb, slot, dist, sa, sb, lat_a, lon_a, lat_b, lon_b)
+    )
     max_skip = 1 + int(params["encounter_merge_gap_minutes"] * 60 // step)
     brk = np.r_[True, (va[1:] != va[:-1]) | (vb[1:] != vb[:-1]) | (slot[1:] - slot[:-1] > max_skip)]
     run = np.cumsum(brk) - 1
@@ -224,10 +260,10 @@ def encounters(
             "vb": vb,
             "slot": slot,
             "dist": dist,
-            "sa": res.speed[ia],
-            "sb": res.speed[ib],
-            "lat": (res.lat[ia] + res.lat[ib]) / 2,
-            "lon": res.lon[ia] + wrap_lon(res.lon[ib] - res.lon[ia]) / 2,
+            "sa": sa,
+            "sb": sb,
+            "lat": (lat_a + lat_b) / 2,
+            "lon": lon_a + wrap_lon(lon_b - lon_a) / 2,
         }
     )
     runs = frame.group_by("run").agg(
@@ -270,17 +306,24 @@ def encounters(
                 },
             )
         )
-    if events:
-        vids = np.array([v for e in events for v in e.props["vids"]], dtype=np.int64)
-        t0 = np.array([e.start for e in events for _ in (0, 1)], dtype=np.int64)
-        t1 = np.array([e.end for e in events for _ in (0, 1)], dtype=np.int64)
-        before = draughts.asof(tracks, vids, t0)
-        after = draughts.asof(tracks, vids, t1 + settle)
-        for k, event in enumerate(events):
-            event.props["draughts"] = [
-                (_num(before[2 * k]), _num(after[2 * k])),
-                (_num(before[2 * k + 1]), _num(after[2 * k + 1])),
-            ]
+    if not events:
+        return events
+    shore = distance_from_shore_km(
+        np.array([e.props["lat"] for e in events]), np.array([e.props["lon"] for e in events])
+    )
+    for event, km in zip(events, shore, strict=True):
+        event.props["shore_km"] = round(float(km), 1)
+    events = [e for e in events if e.props["shore_km"] >= params["encounter_min_shore_distance_km"]]
+    vids = np.array([v for e in events for v in e.props["vids"]], dtype=np.int64)
+    t0 = np.array([e.start for e in events for _ in (0, 1)], dtype=np.int64)
+    t1 = np.array([e.end for e in events for _ in (0, 1)], dtype=np.int64)
+    before = draughts.asof(tracks, vids, t0)
+    after = draughts.asof(tracks, vids, t1 + settle)
+    for k, event in enumerate(events):
+        event.props["draughts"] = [
+            (_num(before[2 * k]), _num(after[2 * k])),
+            (_num(before[2 * k + 1]), _num(after[2 * k + 1])),
+        ]
     return events
 
 
@@ -291,24 +334,33 @@ def _num(value: float) -> float | None:
 # ---- loitering ----------------------------------------------------------------------------------
 
 
-def loitering(res: Resampled, port_km: np.ndarray, tracks: Tracks, params: dict[str, Any]) -> list[Event]:
-    """Runs of slow resampled positions away from ports lasting at least the minimum duration."""
-    slow = (res.speed < params["loiter_max_speed_knots"]) & (port_km >= params["loiter_min_port_distance_km"])
+def loitering(res: Resampled, tracks: Tracks, params: dict[str, Any]) -> list[Event]:
+    """Runs of slow resampled positions lasting at least the minimum duration whose positions lie, on
+    average, far enough from shore (GFW: < 2 kn for >= 4 h, on average >= 20 nm from shore)."""
+    slow = res.speed < params["loiter_max_speed_knots"]
     idx = np.flatnonzero(slow)
     if idx.size == 0:
         return []
     vid, slot = res.vid[idx], res.slot[idx]
     brk = np.r_[True, (vid[1:] != vid[:-1]) | (slot[1:] - slot[:-1] != 1)]
-    run = np.cumsum(brk) - 1
     starts = np.flatnonzero(brk)
     ends = np.r_[starts[1:], idx.size] - 1
     dur = (slot[ends] - slot[starts]) * res.step
     ok = np.flatnonzero(dur >= params["loiter_min_duration_hours"] * 3600)
+    if ok.size == 0:
+        return []
+    # distance from shore only for the points of long-enough runs
+    length = ends[ok] - starts[ok] + 1
+    run_of = np.repeat(np.arange(ok.size), length)
+    members = idx[
+        np.arange(length.sum()) - np.repeat(np.cumsum(length) - length, length) + starts[ok][run_of]
+    ]
+    shore = np.bincount(run_of, distance_from_shore_km(res.lat[members], res.lon[members])) / length
+    lat_mean = np.bincount(run_of, res.lat[members]) / length
+    far = shore >= params["loiter_min_shore_distance_nm"] * KM_PER_NM
     events = []
-    lat_sum = np.bincount(run, res.lat[idx])
-    n = np.bincount(run)
-    for r in ok:
-        a, b = starts[r], ends[r]
+    for k in np.flatnonzero(far):
+        a, b = starts[ok[k]], ends[ok[k]]
         sel = idx[a : b + 1]
         events.append(
             Event(
@@ -317,10 +369,11 @@ def loitering(res: Resampled, port_km: np.ndarray, tracks: Tracks, params: dict[
                 int(slot[a]) * res.step,
                 int(slot[b]) * res.step,
                 {
-                    "lat": round(float(lat_sum[r] / n[r]), 5),
+                    "lat": round(float(lat_mean[k]), 5),
                     "lon": round(_mean_lon(res.lon[sel]), 5),
-                    "hours": round(float(dur[r]) / 3600, 2),
+                    "hours": round(float(dur[ok[k]]) / 3600, 2),
                     "median_speed_knots": round(float(np.median(res.speed[sel])), 2),
+                    "shore_km": round(float(shore[k]), 1),
                 },
             )
         )
@@ -330,9 +383,9 @@ def loitering(res: Resampled, port_km: np.ndarray, tracks: Tracks, params: dict[
 # ---- AIS gaps -----------------------------------------------------------------------------------
 
 
-def gaps(tracks: Tracks, ports: list[Port], params: dict[str, Any]) -> list[Event]:
-    """Silences of at least ``gap_min_hours``; GFW's "suspected disabling" when both ends are offshore
-    and reception was good before the gap."""
+def gaps(tracks: Tracks, params: dict[str, Any]) -> list[Event]:
+    """Silences of at least ``gap_min_hours``; GFW's "suspected disabling" when both ends are more than
+    ``gap_disabling_min_offshore_nm`` from shore and reception was good before the gap."""
     t, vid = tracks.t, tracks.vid
     if t.size < 2:
         return []
@@ -344,9 +397,9 @@ def gaps(tracks: Tracks, ports: list[Port], params: dict[str, Any]) -> list[Even
     dist = haversine_km(tracks.lat[i], tracks.lon[i], tracks.lat[j], tracks.lon[j])
     speed = knots(dist, t[j] - t[i])
     offshore_km = params["gap_disabling_min_offshore_nm"] * KM_PER_NM
-    far = (nearest_port_km(ports, tracks.lat[i], tracks.lon[i]) > offshore_km) & (
-        nearest_port_km(ports, tracks.lat[j], tracks.lon[j]) > offshore_km
-    )
+    shore = distance_from_shore_km(np.r_[tracks.lat[i], tracks.lat[j]], np.r_[tracks.lon[i], tracks.lon[j]])
+    shore_a, shore_b = shore[: i.size], shore[i.size :]
+    far = (shore_a > offshore_km) & (shore_b > offshore_km)
     lookback = int(params["gap_disabling_lookback_hours"] * 3600)
     lo, _ = tracks.spans(vid[i], t[i] - lookback, t[i])
     before = i - lo + 1
@@ -367,6 +420,8 @@ def gaps(tracks: Tracks, ports: list[Port], params: dict[str, Any]) -> list[Even
                 "distance_km": round(float(dist[k]), 2),
                 "implied_speed_knots": round(float(speed[k]), 2),
                 "positions_before": int(before[k]),
+                "start_shore_km": round(float(shore_a[k]), 1),
+                "end_shore_km": round(float(shore_b[k]), 1),
                 "suspected_disabling": bool(disabling[k]),
             },
         )
@@ -382,14 +437,16 @@ def port_calls(
     ports: list[Port],
     draughts: Draughts,
     params: dict[str, Any],
-    dwt: np.ndarray | None = None,
+    index: PortIndex | None = None,
 ) -> list[Event]:
     """Visits: from the first report within ``port_entry_km`` of a port to the last before a report
-    beyond ``port_exit_km`` (hysteresis), keeping those with a stop or a long in-port gap."""
+    beyond ``port_exit_km`` (hysteresis), keeping those with a stop or a long in-port gap.
+
+    ``index`` is a PortIndex over ``ports`` with radius ``port_exit_km`` (built here when not given)."""
     n = tracks.size
     if n == 0 or not ports:
         return []
-    index = PortIndex(ports, params["port_exit_km"])
+    index = index or PortIndex(ports, params["port_exit_km"])
     port, dist = index.nearest(tracks.lat, tracks.lon)
     near = np.flatnonzero(port >= 0)
     if near.size == 0:
@@ -446,8 +503,8 @@ def port_calls(
                     "hours": round(float(departure[k] - arrival[k]) / 3600, 2),
                     "draught_in": _num(d_in[k]),
                     "draught_out": _num(d_out[k]),
-                    "open_start": bool(a == tracks.starts[tracks.vid[a]]),
-                    "open_end": bool(b == tracks.ends[tracks.vid[b]] - 1),
+                    "open_start": bool(a == tracks.starts[tracks.vid[a] - tracks.vid0]),
+                    "open_end": bool(b == tracks.ends[tracks.vid[b] - tracks.vid0] - 1),
                     "vid": int(vid[k]),
                 },
             )

@@ -7,20 +7,22 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-# Global Fishing Watch's published definitions (shared/domain/anchors.md §2.1). Where GFW measures
-# from the shore we measure from the nearest port point, since no coastline is bundled.
+# Global Fishing Watch's published definitions (shared/domain/anchors.md §2.1). "From shore" is measured
+# from the bundled Natural Earth 1:50m coastline (loaders/ais/shore.py); "from a port or anchorage" from
+# the port points. chunk_hours only bounds the memory of the encounter join: results do not depend on it.
 GFW: dict[str, Any] = {
     "resample_minutes": 10,
     "max_interp_gap_minutes": 60,
-    "chunk_hours": 24,
+    "chunk_hours": 2,
     "encounter_max_distance_m": 500.0,
     "encounter_min_duration_minutes": 120,
     "encounter_max_median_speed_knots": 2.0,
     "encounter_min_port_distance_km": 10.0,
+    "encounter_min_shore_distance_km": 0.0,
     "encounter_merge_gap_minutes": 20,
     "loiter_max_speed_knots": 2.0,
     "loiter_min_duration_hours": 4.0,
-    "loiter_min_port_distance_km": 10.0,
+    "loiter_min_shore_distance_nm": 20.0,
     "gap_min_hours": 12.0,
     "gap_disabling_min_offshore_nm": 50.0,
     "gap_disabling_lookback_hours": 48.0,
@@ -45,6 +47,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         **GFW,
         "encounter_max_distance_m": 200.0,
         "encounter_min_duration_minutes": 30,
+        "encounter_min_shore_distance_km": 10.0,
         "encounter_merge_gap_minutes": 10,
     },
     # Wider nets for triage: 1 km for 1 h, gaps from 6 h (GFW's off/on event threshold).

@@ -106,12 +106,17 @@ class PortIndex:
                 for c in range(c0, c1 + 1):
                     cells.append(r * self._cols + c % self._cols)
                     owners.append(i)
-        order = np.argsort(np.array(cells, dtype=np.int64), kind="stable")
-        self._cell_ids = np.array(cells, dtype=np.int64)[order]
+        cell_ids = np.array(cells, dtype=np.int64)
+        order = np.argsort(cell_ids, kind="stable")
         self._owners = np.array(owners, dtype=np.int32)[order]
-        self._uniq, self._start, self._count = np.unique(
-            self._cell_ids, return_index=True, return_counts=True
-        )
+        uniq, start, count = np.unique(cell_ids[order], return_index=True, return_counts=True)
+        # A dense table over the rows that hold any port: one array lookup per point, no search.
+        self._row0 = int(uniq[0] // self._cols) if uniq.size else 0
+        n_rows = int(uniq[-1] // self._cols) - self._row0 + 1 if uniq.size else 0
+        self._first = np.zeros(n_rows * self._cols, dtype=np.int32)
+        self._count = np.zeros(n_rows * self._cols, dtype=np.int32)
+        self._first[uniq - self._row0 * self._cols] = start
+        self._count[uniq - self._row0 * self._cols] = count
 
     def _row(self, lat: float) -> int:
         return min(max(math.floor((lat + 90.0) / _CELL_DEG), 0), self._rows - 1)
@@ -122,18 +127,19 @@ class PortIndex:
         lon = np.asarray(lon, dtype=np.float64)
         best = np.full(lat.shape, -1, dtype=np.int32)
         dist = np.full(lat.shape, np.inf, dtype=np.float64)
-        if not self.ports or lat.size == 0:
+        if not self.ports or lat.size == 0 or self._count.size == 0:
             return best, dist
-        rows = np.clip(np.floor((lat + 90.0) / _CELL_DEG), 0, self._rows - 1).astype(np.int64)
-        cols = np.floor((lon + 180.0) / _CELL_DEG).astype(np.int64) % self._cols
-        cell = rows * self._cols + cols
-        pos = np.searchsorted(self._uniq, cell)
-        pos_c = np.minimum(pos, len(self._uniq) - 1)
-        hit = self._uniq[pos_c] == cell
-        idx = np.flatnonzero(hit)
-        if idx.size == 0:
+        rows = np.floor((lat + 90.0) / _CELL_DEG).astype(np.int64) - self._row0
+        inside = np.flatnonzero((rows >= 0) & (rows < self._count.size // self._cols))
+        cell = (
+            rows[inside] * self._cols
+            + np.floor((lon[inside] + 180.0) / _CELL_DEG).astype(np.int64) % self._cols
+        )
+        counts = self._count[cell]
+        hit = np.flatnonzero(counts)
+        if hit.size == 0:
             return best, dist
-        starts, counts = self._start[pos_c[idx]], self._count[pos_c[idx]]
+        idx, counts, starts = inside[hit], counts[hit], self._first[cell[hit]]
         for k in range(int(counts.max())):
             sel = counts > k
             pts = idx[sel]
@@ -143,18 +149,3 @@ class PortIndex:
             dist[pts[better]] = d[better]
             best[pts[better]] = owner[better]
         return best, dist
-
-
-def nearest_port_km(ports: Sequence[Port], lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    """Distance to the nearest port at any range (brute force; for a few points such as gap ends)."""
-    lat = np.asarray(lat, dtype=np.float64)
-    out = np.full(lat.shape, np.inf)
-    if not ports:
-        return out
-    plat = np.array([p.lat for p in ports])
-    plon = np.array([p.lon for p in ports])
-    for start in range(0, lat.size, 4096):
-        sl = slice(start, start + 4096)
-        d = haversine_km(lat[sl, None], np.asarray(lon)[sl, None], plat[None, :], plon[None, :])
-        out[sl] = d.min(axis=1)
-    return out

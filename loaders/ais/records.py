@@ -16,6 +16,7 @@ from typing import Any
 
 from graph.keys import is_valid_imo, name_key, vessel_key
 from graph.records import EdgeRecord, NodeRecord, Provenance, Record
+from graph.schema import default_schema
 from graph.store import Store
 from loaders.ais import detectors as det
 from loaders.ais.params import params_digest, params_json
@@ -30,6 +31,10 @@ DETECTOR_PARAMS = {
     "port_call": ("ais.port_calls", det.PORT_PARAMS),
     "anomaly": ("ais.identity", det.CLONE_PARAMS),
 }
+
+
+# Distances from shore the detectors report; written once graph/schema.yaml declares them on the node.
+SHORE_PROPS = ("shore_km", "start_shore_km", "end_shore_km")
 
 
 def iso(t: int | None) -> str | None:
@@ -210,6 +215,11 @@ class RecordBuilder:
             out.append(json.dumps(item, sort_keys=True, separators=(",", ":")))
         return out
 
+    @staticmethod
+    def _shore(label: str, event: det.Event) -> dict[str, Any]:
+        declared = default_schema().node(label).properties
+        return {k: event.props[k] for k in SHORE_PROPS if k in event.props and k in declared}
+
     def _key(self, prefix: str, event: det.Event, params: str, extra: str = "") -> str:
         ids = "-".join(str(m) for m in event.mmsis)
         return f"{prefix}:ais:{ids}:{iso(event.start)}{extra}:{params_digest(params)}"
@@ -245,6 +255,7 @@ class RecordBuilder:
             "detector": detector,
             "parameters": params,
             "cargo": "; ".join(cargo_parts) or None,
+            **self._shore("StsTransfer", event),
         }
         self.records.append(NodeRecord("StsTransfer", key, node, prov))
         self.records += edges
@@ -263,6 +274,7 @@ class RecordBuilder:
             "evidence": self._evidence(event),
             "detector": detector,
             "parameters": params,
+            **self._shore("Loitering", event),
         }
         self.records.append(NodeRecord("Loitering", key, node, prov))
         self.records.append(
@@ -275,7 +287,8 @@ class RecordBuilder:
         node = {
             "start": iso(event.start),
             "end": iso(event.end),
-            **{k: v for k, v in event.props.items()},
+            **{k: v for k, v in event.props.items() if k not in SHORE_PROPS},
+            **self._shore("AisGap", event),
             "evidence": self._evidence(event),
             "detector": detector,
             "parameters": params,
