@@ -301,7 +301,7 @@ def browser_steps() -> list[str]:
     if has_command("query"):
         steps.append("  shadowfleet query list           # the same queries in the terminal")
     if has_command("report"):
-        steps.append("  shadowfleet report query supply-chains   # a case file to hand over (HTML, Markdown)")
+        steps.append("  shadowfleet report query supply-chains   # a case file to hand over")
     return steps
 
 
