@@ -24,6 +24,10 @@ vessels    nodes         relationships    records
 22,000     266,902       528,511          795,413
 100,000    ≈ 1,212,000   ≈ 2,394,000      ≈ 3,606,000
 =========  ============  ===============  ============
+
+The canned-query benchmark's world, ``World(1, 100_000, companies=200_000, events=1_000_000)``, has
+2,062,263 nodes and 4,297,873 relationships (6,360,136 records), among them exactly 1,000,000 events
+(601,099 port calls, 249,667 AIS gaps, 149,234 STS transfers).
 """
 
 from __future__ import annotations

@@ -59,6 +59,7 @@ class RelType:
     properties: Mapping[str, str]
     temporal: bool = False
     timeline: str | None = None
+    indexes: tuple[str, ...] = ()
 
     @property
     def single_valued(self) -> bool:
@@ -117,6 +118,12 @@ class Schema:
             for prop in node.indexes:
                 statements.append(
                     f"CREATE INDEX {label.lower()}_{prop} IF NOT EXISTS FOR (n:{label}) ON (n.{prop})"
+                )
+        for rel_type, rel in sorted(self.relationships.items()):
+            for prop in rel.indexes:
+                statements.append(
+                    f"CREATE INDEX rel_{rel_type.lower()}_{prop} IF NOT EXISTS "
+                    f"FOR ()-[r:{rel_type}]-() ON (r.{prop})"
                 )
         return statements
 
@@ -221,6 +228,10 @@ def parse_schema(data: Any, path: Path = SCHEMA_PATH) -> Schema:
         props = _props(f"{path}: relationship {rel_type}", spec.get("properties"))
         if temporal:
             props = {**props, **TEMPORAL_PROPERTIES}
+        rel_indexes = tuple(spec.get("indexes", ()))
+        for prop in rel_indexes:
+            if prop not in props or prop == "key":
+                raise SchemaError(f"{path}: relationship {rel_type} indexes undeclared property {prop!r}")
         rels[rel_type] = RelType(
             type=rel_type,
             description=str(spec.get("description", "")),
@@ -229,6 +240,7 @@ def parse_schema(data: Any, path: Path = SCHEMA_PATH) -> Schema:
             properties=props,
             temporal=temporal,
             timeline=timeline,
+            indexes=rel_indexes,
         )
     return Schema(version=int(data.get("version", 1)), nodes=nodes, relationships=rels, path=path)
 

@@ -7,9 +7,11 @@ two stores row for row.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import importlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from graph.keys import clean_imo, is_valid_mmsi, name_key, normalize_name
@@ -27,8 +29,26 @@ def run_query(store: Store, name: str, params: Mapping[str, Any] | None = None) 
     """
     spec = get(name)
     values = spec.bind(params or {})
-    rows = execute(store, spec, values)
-    return [shape_row(spec, row) for row in rows]
+    with gc_paused():
+        rows = execute(store, spec, values)
+        return [shape_row(spec, row) for row in rows]
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a query runs.
+
+    A query allocates many short-lived, acyclic objects (freed by reference counting anyway), and each
+    full collection they trigger walks every object of a loaded embedded graph: on a 2-million-node
+    graph that is seconds per collection, and it made the embedded queries' times vary by 2-3x.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def execute(store: Store, spec: QuerySpec, values: Mapping[str, Any]) -> list[Row]:

@@ -80,3 +80,19 @@ def receiver_evidence(g: G, vessel: Node, cc: str, d: str, window: int, as_of: s
         if port_in(g, port, cc):
             found.add("called at " + coalesce(g.get(port, "name"), port[1]) + " " + arrived)
     return sorted(found)
+
+
+def ever_linked(g: G, cc: str) -> set[Node]:
+    """Vessels that ever flew ``cc``'s flag or had a controller of that nationality (any date).
+
+    A superset of the vessels :func:`linked` accepts on some date, found from the Country node and the
+    parties' jurisdiction or nationality, so a query need not visit every vessel.
+    """
+    country = ("Country", cc)
+    found = {v for v, _, data in g.inc(country, ("FLAGGED",)) if eprops(data).get("status") is None}
+    parties = {o for o, _, _ in g.inc(country, ("INCORPORATED_IN", "NATIONAL_OF"))}
+    parties.update(c for c in g.nodes("Company") if g.get(c, "jurisdiction") == cc)
+    parties.update(q for q in g.nodes("Person") if g.get(q, "nationality") == cc)
+    for party in parties:
+        found.update(v for v, _, _ in g.out(party, CONTROL) if v[0] == "Vessel")
+    return {v for v in found if v[0] == "Vessel"}

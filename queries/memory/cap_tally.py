@@ -7,7 +7,7 @@ from typing import Any
 
 from graph.store import Store
 from queries.memory._graph import G, Node, cypher_round, role
-from queries.memory._links import linked, port_calls, port_in
+from queries.memory._links import ever_linked, linked, port_calls, port_in
 from queries.temporal import day
 
 SCENARIOS = ((0.33, "33%"), (0.6, "60%"), (0.9, "90%"))
@@ -26,7 +26,8 @@ def run(store: Store, p: dict[str, Any]) -> list[dict[str, Any]]:
         return wanted == "" or wanted in (g.get(v, "vessel_type") or "").lower()
 
     deliveries: set[tuple[Node, Node, str]] = set()
-    for v in g.nodes("Vessel"):
+    # Only vessels ever linked to the receiver can deliver; their links are checked per event date.
+    for v in sorted(ever_linked(g, kp)):
         if not of_type(v):
             continue
         for e, _, rv in g.out(v, ("PARTICIPATED_IN",)):

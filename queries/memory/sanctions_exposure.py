@@ -46,6 +46,8 @@ def run(store: Store, p: dict[str, Any]) -> list[dict[str, Any]]:
             listed.setdefault(entity, set()).add(text)
     rows: list[dict[str, Any]] = []
     for s in sorted(listed):
+        if p["sanctioned"] is not None and s[1] != p["sanctioned"]:
+            continue
         for x, (trail, nodes) in _reach(g, s, p).items():
             if x[0] not in ENTITIES:
                 continue
