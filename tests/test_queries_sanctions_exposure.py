@@ -32,6 +32,16 @@ def test_entities_within_two_hops(world: Store) -> None:
     assert {r["entity_sanctioned"] for r in rows} == {False}
 
 
+def test_one_sanctioned_entity(world: Store) -> None:
+    """`sanctioned` narrows the list to one listed entity's neighbourhood: the same rows, filtered."""
+    every = run(world, "sanctions-exposure", as_of="2024-06-01")
+    for key in ("co:s1", "p:p1"):
+        rows = run(world, "sanctions-exposure", as_of="2024-06-01", sanctioned=key)
+        assert rows == [r for r in every if r["sanctioned"] == key]
+        assert rows
+    assert run(world, "sanctions-exposure", as_of="2024-06-01", sanctioned="co:ag") == []
+
+
 def test_a_hub_country_connects_nothing(world: Store) -> None:
     # PYONG SU 3 and INNOCENT both fly Panama's flag; flags are never followed.
     rows = run(world, "sanctions-exposure", as_of="2024-06-01", max_hops=4)
