@@ -24,7 +24,7 @@ from graph.exports.source import DEFAULT_BATCH
 from graph.exports.subgraph import DEFAULT_MAX_DEGREE, Subgraph, explain_query, merge
 from queries.registry import QuerySpec
 from shadowfleet.cli import UsageError
-from shadowfleet.commands.query import lookup
+from shadowfleet.commands.query import add_param_arguments, lookup
 
 
 def _options() -> argparse.ArgumentParser:
@@ -67,15 +67,9 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="export only the subgraph behind this query's rows (repeatable; see `shadowfleet query list`)",
     )
-    parser.add_argument(
-        "--param",
-        "-p",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="a query parameter (repeatable); it goes to every chosen query that declares it",
+    add_param_arguments(
+        parser, "a query parameter (repeatable); it goes to every chosen query that declares it"
     )
-    parser.add_argument("--as-of", dest="as_of", metavar="DATE", help="shorthand for --param as_of=DATE")
     parser.add_argument(
         "--output",
         "-o",

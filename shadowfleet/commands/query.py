@@ -35,14 +35,15 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 def add_query_arguments(parser: argparse.ArgumentParser) -> None:
     """The query name, ``--param NAME=VALUE`` (repeatable) and ``--as-of DATE``."""
     parser.add_argument("name", help="query name (see `shadowfleet query list`)")
-    parser.add_argument(
-        "--param",
-        "-p",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="a query parameter (repeatable); see `shadowfleet query show NAME`",
-    )
+    add_param_arguments(parser)
+
+
+def add_param_arguments(
+    parser: argparse.ArgumentParser,
+    param_help: str = "a query parameter (repeatable); see `shadowfleet query show NAME`",
+) -> None:
+    """``--param NAME=VALUE`` (repeatable) and ``--as-of DATE``."""
+    parser.add_argument("--param", "-p", action="append", default=[], metavar="NAME=VALUE", help=param_help)
     parser.add_argument("--as-of", dest="as_of", metavar="DATE", help="shorthand for --param as_of=DATE")
 
 

@@ -176,7 +176,7 @@ def _cpu_seconds(proc: psutil.Process | None, children: bool = True) -> float | 
     return total
 
 
-def _hwm(pid: int | None) -> int | None:
+def peak_rss(pid: int | None) -> int | None:
     """Peak RSS (VmHWM) of a process since it started."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -589,7 +589,7 @@ def bench_neo4j(
         store._schema_ready = False
         store.ensure_schema()
     info["server_rss_at_end"] = _process(pid).memory_info().rss if _process(pid) else None
-    info["server_rss_hwm"] = _hwm(pid)
+    info["server_rss_hwm"] = peak_rss(pid)
     store.close()
     return results, info
 
@@ -689,7 +689,7 @@ def bench_bulk(
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     result.seconds = sum(phases.values())
-    result.server_peak_rss = _hwm(pid)
+    result.server_peak_rss = peak_rss(pid)
     result.detail["phases_seconds"] = {k: round(v, 2) for k, v in phases.items()}
     if result.status == "ok" and best.rate:
         result.detail["ratio_to_driver"] = round(result.rate / best.rate, 2)

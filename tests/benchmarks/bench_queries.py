@@ -37,7 +37,6 @@ import argparse
 import json
 import logging
 import os
-import platform
 import resource
 import statistics
 import subprocess
@@ -62,6 +61,7 @@ from graph.neo4j_store import Neo4jStore
 from graph.store import Store, StoreError
 from queries.engine import gc_paused, run_query, shape_row
 from queries.registry import registry
+from tests.benchmarks.bench_ingest import machine_facts, peak_rss
 from tests.benchmarks.query_world import WorldSpec, event_count, open_memory, open_neo4j
 
 BEFORE = "90fbdfe"  # the last commit before the rewrites: the baseline versions of the queries
@@ -474,36 +474,6 @@ def report(results: Sequence[Result], out: Console) -> None:
         out.print(f"  baseline {what} ({', '.join(queries)})")
 
 
-def machine_facts() -> dict[str, Any]:
-    """CPU, cores, memory and load of the machine."""
-    model = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "cpu": model,
-        "logical_cpus": os.cpu_count(),
-        "ram_gib": round(psutil.virtual_memory().total / GIB, 1),
-        "python": platform.python_version(),
-        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
-    }
-
-
-def _hwm(pid: int | None) -> int | None:
-    """Peak RSS (VmHWM) of a process."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    except (OSError, ValueError):
-        return None
-    return None
-
-
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """Command-line options."""
     parser = argparse.ArgumentParser(
@@ -572,7 +542,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         pid = server_obj.status().get("pid")
         server = psutil.Process(pid) if pid else None
         results += run_store(neo, "neo4j", cases, args, server)
-        info["neo4j"]["server_peak_rss_bytes"] = _hwm(pid)
+        info["neo4j"]["server_peak_rss_bytes"] = peak_rss(pid)
     if args.store in ("memory", "both"):
         memory, info["memory"] = open_memory(spec, Path(args.cache).absolute(), log, args.rebuild)
         counts = memory.counts()
