@@ -1,25 +1,28 @@
-"""The embedded default store: a networkx MultiDiGraph persisted to one local file.
+"""The embedded default store: networkx as the query engine, persisted in one SQLite file.
 
-Nodes are ``(label, key)`` tuples; relationships are keyed ``(type, key)`` within a node pair. The
-file is replaced atomically (write to a temporary file, fsync, rename, fsync the folder), so a crash
-or a kill at any moment leaves either the old graph or the new one on disk, never a torn file. A
-write that fails half-way restores the graph that was there before it.
+Nodes are ``(label, key)`` tuples; relationships are keyed ``(type, key)`` within a node pair. On disk
+the graph lives in ``graph.sqlite`` under the data directory (``graph/embedded_db.py``): a write
+reads and rewrites only the rows it touches, in one SQLite transaction, so it costs O(records
+written), a kill -9 leaves the state before or after it, and a failed write leaves the graph as it
+was. Lookups by key, expansions and counts read the file directly; the whole graph is loaded into
+networkx only when a canned query needs to walk it (``graph``), and then kept up to date by later
+writes in the same process.
+
+``MemoryStore(None)`` keeps the graph in memory only (tests, benchmarks, throw-away work).
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import gc
-import pickle
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
 
-from graph.files import atomic_file
+from graph.embedded_db import FILE_NAME, EdgeTuple, FormatError, GraphFile, NodeTuple
 from graph.schema import Schema
 from graph.store import (
     Counts,
@@ -36,8 +39,7 @@ from graph.store import (
     merge_provenance,
 )
 
-FILE_NAME = "graph.pickle"
-FORMAT_VERSION = 1
+LEGACY_FILE = "graph.pickle"
 
 
 @contextlib.contextmanager
@@ -54,7 +56,7 @@ def _gc_paused() -> Iterator[None]:
 
 
 class MemoryStore(Store):
-    """networkx-backed store persisted under a data directory (``path=None`` keeps it in memory only)."""
+    """The embedded store, persisted under a data directory (``directory=None`` keeps it in memory only)."""
 
     backend = "memory"
     default_batch_size = 50_000
@@ -62,58 +64,103 @@ class MemoryStore(Store):
     def __init__(self, directory: Path | None, schema: Schema | None = None) -> None:
         super().__init__(schema)
         self.directory = directory
-        self.graph: nx.MultiDiGraph = self._read()
+        self._file: GraphFile | None = None
+        self._graph: nx.MultiDiGraph | None = None
+        self._graph_version: int | None = None
+        if directory is None:
+            self._graph = nx.MultiDiGraph()
+        else:
+            legacy = directory / LEGACY_FILE
+            if legacy.exists() and not (directory / FILE_NAME).exists():
+                raise StoreUnavailable(
+                    f"{legacy} is a graph from an earlier shadowfleet (a pickle, which this version never "
+                    "opens); reload your sources into a new SHADOWFLEET_HOME, or move the file away"
+                )
+            try:
+                self._file = GraphFile(directory / FILE_NAME)
+            except FormatError as exc:
+                raise StoreUnavailable(str(exc)) from exc
 
     @property
     def path(self) -> Path | None:
         """The file the graph is persisted to."""
-        return self.directory / FILE_NAME if self.directory else None
+        return self._file.path if self._file else None
 
     @property
     def location(self) -> str:
         return str(self.path) if self.path else "memory (not persisted)"
 
-    # ---- persistence ------------------------------------------------------------------------
+    @property
+    def persisted(self) -> bool:
+        """True when the graph lives in a file (reads then go to the file, not to networkx)."""
+        return self._file is not None
 
-    def _read(self) -> nx.MultiDiGraph:
-        path = self.path
-        if path is None or not path.exists():
-            return nx.MultiDiGraph(format_version=FORMAT_VERSION)
-        try:
-            with path.open("rb") as handle:
-                graph = pickle.load(handle)
-        except (OSError, pickle.UnpicklingError, EOFError) as exc:
-            raise StoreUnavailable(f"cannot read the embedded graph {path}: {exc}") from exc
-        if not isinstance(graph, nx.MultiDiGraph) or graph.graph.get("format_version") != FORMAT_VERSION:
-            raise StoreUnavailable(f"{path} is not a shadowfleet graph file of format {FORMAT_VERSION}")
+    @property
+    def graph(self) -> nx.MultiDiGraph:
+        """The whole graph in networkx, for the canned queries that walk it (loaded on first use)."""
+        if self._file is None:
+            assert self._graph is not None
+            return self._graph
+        version = self._file.data_version()
+        if self._graph is None or self._graph_version != version:
+            self._graph = self._load_graph(self._file)
+            self._graph_version = version
+        return self._graph
+
+    def local_graph(self, label: str, keys: Sequence[str], through: Collection[str]) -> nx.MultiDiGraph:
+        """The neighbourhood of some nodes as a small networkx graph: the nodes, every relationship
+        touching them and the nodes at the other end; for those of a label in ``through`` (events a
+        dossier describes), their relationships and other ends too. Reads only those rows."""
+        if self._file is None or self._graph is not None:
+            return self.graph
+        graph = nx.MultiDiGraph()
+        frontier: dict[str, set[str]] = {label: set(keys)}
+        seen: set[tuple[str, str]] = set()
+        for depth in range(2):
+            by_label: dict[str, set[str]] = {}
+            for lbl, lkeys in frontier.items():
+                todo = sorted(k for k in lkeys if (lbl, k) not in seen)
+                seen.update((lbl, k) for k in todo)
+                for direction in ("out", "in"):
+                    for edge in self._file.edges_from(lbl, todo, None, direction):
+                        self._add_edge_tuple(graph, edge)
+                        other = (edge[3], edge[4]) if direction == "out" else (edge[0], edge[1])
+                        if depth == 0 and other[0] in through:
+                            by_label.setdefault(other[0], set()).add(other[1])
+            frontier = by_label
+        wanted: dict[str, list[str]] = {}
+        for lbl, key in graph.nodes:
+            wanted.setdefault(lbl, []).append(key)
+        for lbl, lkeys in frontier.items():
+            wanted.setdefault(lbl, []).extend(lkeys)
+        for lbl, key in seen:
+            wanted.setdefault(lbl, []).append(key)
+        for lbl, lkeys in wanted.items():
+            for _, key, props, prov in self._file.nodes(lbl, sorted(set(lkeys))).values():
+                graph.add_node((lbl, key), props=props, provenance=prov)
         return graph
 
-    def _save(self) -> None:
-        path = self.path
-        if path is None:
-            return
-        with atomic_file(path, prefix=".graph-") as handle:
-            pickle.dump(self.graph, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    @staticmethod
+    def _add_edge_tuple(graph: nx.MultiDiGraph, edge: EdgeTuple) -> None:
+        sl, s, t, dl, d, k, props, prov = edge
+        graph.add_edge((sl, s), (dl, d), key=(t, k), props=props, provenance=prov)
 
-    def _remove_stale_temporaries(self) -> None:
-        """Delete temporary files left by a writer that was killed (we hold the lock, so none is live)."""
-        if self.directory is not None:
-            for stale in self.directory.glob(".graph-*.tmp"):
-                stale.unlink(missing_ok=True)
+    def _load_graph(self, file: GraphFile) -> nx.MultiDiGraph:
+        graph = nx.MultiDiGraph()
+        with _gc_paused():
+            node_data = graph._node
+            for label, key, props, prov in file.all_nodes():
+                graph.add_node((label, key), props=props, provenance=prov)
+            for edge in file.all_edges():
+                sl, s, t, dl, d, _, _, _ = edge
+                if (sl, s) not in node_data or (dl, d) not in node_data:
+                    raise StoreUnavailable(f"{file.path}: a {t} relationship refers to a missing node")
+                self._add_edge_tuple(graph, edge)
+        return graph
 
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        """Hold an exclusive lock on the data directory so two writers never interleave."""
-        if self.directory is None:
-            yield
-            return
-        self.directory.mkdir(parents=True, exist_ok=True)
-        with (self.directory / "graph.lock").open("a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
 
     # ---- writes -----------------------------------------------------------------------------
 
@@ -126,26 +173,109 @@ class MemoryStore(Store):
         atomic: bool,
         progress: ProgressFn | None,
     ) -> WriteStats:
-        with self._locked():
-            if self.path is not None:
-                # Another process may have written since we opened: start from what is on disk.
-                self.graph = self._read()
-                self._remove_stale_temporaries()
-            snapshot = self.graph.copy() if self.path is None else None
+        if self._file is None:
+            assert self._graph is not None
+            snapshot = self._graph.copy()
             try:
                 with _gc_paused():
-                    stats = self._apply(nodes, edges, progress)
-                self._save()
+                    return self._apply(self._graph, nodes, edges, progress)
             except BaseException:
-                self.graph = snapshot if snapshot is not None else self._read()
+                self._graph = snapshot
                 raise
+        # Persisted: one SQLite transaction (atomic) or one per group (bulk). The in-memory graph, if
+        # this process loaded it, is dropped and re-read on next use rather than patched twice.
+        file = self._file
+        file.begin()
+        try:
+            with _gc_paused():
+                stats = self._write_file(file, nodes, edges, progress, commit_each=not atomic)
+            file.commit()
+        except BaseException:
+            file.rollback()
+            raise
+        finally:
+            self._graph = None
         return stats
 
-    def _apply(self, nodes: NodeGroups, edges: EdgeGroups, progress: ProgressFn | None) -> WriteStats:
+    def _write_file(
+        self,
+        file: GraphFile,
+        nodes: NodeGroups,
+        edges: EdgeGroups,
+        progress: ProgressFn | None,
+        *,
+        commit_each: bool,
+    ) -> WriteStats:
         stats = WriteStats()
-        graph = self.graph
+        self._check_endpoints_in_file(file, nodes, edges)
+        for label, rows in nodes.items():
+            stored = file.nodes(label, list(rows))
+            out: list[NodeTuple] = []
+            for key, row in rows.items():
+                old = stored.get(key)
+                if old is None:
+                    out.append((label, key, dict(row.props), list(row.prov)))
+                else:
+                    props = old[2]
+                    props.update(row.props)
+                    out.append((label, key, props, merge_provenance(old[3], row.prov)))
+            file.put_nodes(out)
+            created = len(rows) - len(stored)
+            stats.nodes_created += created
+            stats.nodes_merged += len(stored)
+            if created:
+                stats.created_by_label[label] = stats.created_by_label.get(label, 0) + created
+            if progress:
+                progress(len(rows))
+            if commit_each:
+                file.commit()
+                file.begin()
+        for (rel_type, src_label, dst_label), erows in edges.items():
+            srcs = sorted({row.src for row in erows.values()})
+            stored_edges = {
+                (e[1], e[4], e[5]): e for e in file.edges_between(rel_type, src_label, dst_label, srcs)
+            }
+            eout: list[EdgeTuple] = []
+            merged = 0
+            for ident, row in erows.items():
+                props = {k: v for k, v in row.props.items() if v is not None}
+                old_edge = stored_edges.get(ident)
+                if old_edge is None:
+                    eout.append(
+                        (src_label, row.src, rel_type, dst_label, row.dst, row.key, props, list(row.prov))
+                    )
+                else:
+                    merged += 1
+                    old_props = old_edge[6]
+                    old_props.update(props)
+                    eout.append(
+                        (
+                            src_label,
+                            row.src,
+                            rel_type,
+                            dst_label,
+                            row.dst,
+                            row.key,
+                            old_props,
+                            merge_provenance(old_edge[7], row.prov),
+                        )
+                    )
+            file.put_edges(eout)
+            stats.edges_created += len(erows) - merged
+            stats.edges_merged += merged
+            if progress:
+                progress(len(erows))
+            if commit_each:
+                file.commit()
+                file.begin()
+        return stats
+
+    def _apply(
+        self, graph: nx.MultiDiGraph, nodes: NodeGroups, edges: EdgeGroups, progress: ProgressFn | None
+    ) -> WriteStats:
+        stats = WriteStats()
         node_data = graph._node  # direct access: graph.nodes[...] builds a view per call
-        self._check_endpoints(nodes, edges)
+        self._check_endpoints(nodes, edges, lambda label, key: (label, key) in node_data)
         for label, rows in nodes.items():
             created = 0
             for key, row in rows.items():
@@ -181,27 +311,51 @@ class MemoryStore(Store):
                 progress(len(erows))
         return stats
 
-    def _check_endpoints(self, nodes: NodeGroups, edges: EdgeGroups) -> None:
+    @staticmethod
+    def _check_endpoints(nodes: NodeGroups, edges: EdgeGroups, stored: Any) -> None:
         """Fail before any change if a relationship names a node neither stored nor being written."""
-        node_data = self.graph._node
         for (rel_type, src_label, dst_label), erows in edges.items():
             for row in erows.values():
                 for label, key in ((src_label, row.src), (dst_label, row.dst)):
-                    if (label, key) not in node_data and key not in nodes.get(label, {}):
-                        raise StoreError(
-                            f"{rel_type} refers to a missing node {label} {key!r}; "
-                            "loaders must yield both ends of every relationship"
-                        )
+                    if key not in nodes.get(label, {}) and not stored(label, key):
+                        raise _missing(rel_type, label, key)
+
+    @staticmethod
+    def _check_endpoints_in_file(file: GraphFile, nodes: NodeGroups, edges: EdgeGroups) -> None:
+        wanted: dict[str, set[str]] = {}
+        for (_, src_label, dst_label), erows in edges.items():
+            for row in erows.values():
+                for label, key in ((src_label, row.src), (dst_label, row.dst)):
+                    if key not in nodes.get(label, {}):
+                        wanted.setdefault(label, set()).add(key)
+        for label, keys in wanted.items():
+            missing = keys - file.existing_keys(label, sorted(keys))
+            if missing:
+                rel_type = next(
+                    t
+                    for (t, sl, dl), erows in edges.items()
+                    for row in erows.values()
+                    if (sl == label and row.src in missing) or (dl == label and row.dst in missing)
+                )
+                raise _missing(rel_type, label, min(missing))
 
     # ---- reads ------------------------------------------------------------------------------
 
     def counts(self) -> Counts:
-        nodes = Counter(label for label, _ in self.graph.nodes)
-        rels = Counter(key[0] for _, _, key in self.graph.edges(keys=True))
+        if self._file is not None:
+            return Counts(self._file.node_counts(), self._file.edge_counts())
+        graph = self.graph
+        nodes = Counter(label for label, _ in graph.nodes)
+        rels = Counter(key[0] for _, _, key in graph.edges(keys=True))
         return Counts(dict(nodes), dict(rels))
 
     def get_nodes(self, label: str, keys: Sequence[str]) -> dict[str, NodeView]:
         self.schema.node(label)
+        if self._file is not None:
+            return {
+                key: NodeView(label, key, props, prov)
+                for key, (_, _, props, prov) in self._file.nodes(label, list(keys)).items()
+            }
         found: dict[str, NodeView] = {}
         node_data = self.graph._node
         for key in keys:
@@ -212,13 +366,23 @@ class MemoryStore(Store):
 
     def scan_nodes(self, label: str, batch_size: int = 10_000) -> Iterator[list[NodeView]]:
         self.schema.node(label)
-        keys = sorted(key for lbl, key in self.graph.nodes if lbl == label)
+        if self._file is not None:
+            keys = self._file.scan_keys(label)
+        else:
+            keys = sorted(key for lbl, key in self.graph.nodes if lbl == label)
         for start in range(0, len(keys), batch_size):
             found = self.get_nodes(label, keys[start : start + batch_size])
             yield [found[k] for k in keys[start : start + batch_size]]
 
     def find_nodes(self, label: str, prop: str, values: Sequence[Any]) -> list[NodeView]:
-        self.schema.node(label)
+        node = self.schema.node(label)
+        if self._file is not None:
+            if prop not in node.properties:
+                raise StoreError(f"{label} has no property {prop!r} in the schema")
+            return [
+                NodeView(lbl, key, props, prov)
+                for lbl, key, props, prov in self._file.find(label, prop, values)
+            ]
         wanted = set(values)
         return [
             NodeView(lbl, key, dict(attrs["props"]), list(attrs["provenance"]))
@@ -238,6 +402,13 @@ class MemoryStore(Store):
         if wanted:
             for rel_type in wanted:
                 self.schema.rel(rel_type)
+        if self._file is not None:
+            return [
+                EdgeView(t, sl, s, dl, d, k, props, prov)
+                for sl, s, t, dl, d, k, props, prov in self._file.edges_from(
+                    label, list(keys), sorted(wanted) if wanted is not None else None, direction
+                )
+            ]
         out: list[EdgeView] = []
         graph = self.graph
         adjacency = graph._succ if direction == "out" else graph._pred
@@ -266,6 +437,15 @@ class MemoryStore(Store):
         return out
 
     def clear(self) -> None:
-        with self._locked():
-            self.graph = nx.MultiDiGraph(format_version=FORMAT_VERSION)
-            self._save()
+        if self._file is not None:
+            self._file.clear()
+            self._graph = None
+        else:
+            self._graph = nx.MultiDiGraph()
+
+
+def _missing(rel_type: str, label: str, key: str) -> StoreError:
+    return StoreError(
+        f"{rel_type} refers to a missing node {label} {key!r}; "
+        "loaders must yield both ends of every relationship"
+    )

@@ -27,12 +27,22 @@ _LABEL_INDEX: weakref.WeakKeyDictionary[nx.MultiDiGraph, tuple[int, dict[str, li
 class G:
     """A thin read view of the embedded graph."""
 
-    def __init__(self, store: Store) -> None:
-        graph: nx.MultiDiGraph = store.graph  # type: ignore[attr-defined]
+    def __init__(self, store: Store, graph: nx.MultiDiGraph | None = None) -> None:
+        if graph is None:
+            graph = store.graph  # type: ignore[attr-defined]
         self.graph = graph
         self._node = graph._node
         self._succ = graph._succ
         self._pred = graph._pred
+
+    @classmethod
+    def around(cls, store: Store, label: str, keys: list[str], through: Container[str]) -> G:
+        """A view of just the neighbourhood of some nodes (see MemoryStore.local_graph), so a dossier
+        reads a few rows of a persisted graph instead of loading all of it."""
+        local = getattr(store, "local_graph", None)
+        if local is None:
+            return cls(store)
+        return cls(store, local(label, keys, through))
 
     # ---- nodes --------------------------------------------------------------------------------
 

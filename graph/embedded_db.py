@@ -1,0 +1,241 @@
+"""The embedded store's file: one SQLite database of nodes and relationships.
+
+Why SQLite (measured against a pickle and DuckDB before choosing, see BENCHMARKS.md "Embedded store
+file"): it is in the standard library, it is transactional (a kill -9 at any moment leaves the state
+before or after the last commit: the write-ahead log is replayed or discarded on the next open), it
+updates a few rows without rewriting the file, and it answers point lookups by key through its
+primary-key B-trees, so a dossier reads a few hundred rows instead of the whole graph. Nothing in it is
+code: properties and provenance are JSON text, so a file from someone else is safe to open.
+
+Tables:
+
+* ``nodes(label, key, props, prov)``: primary key ``(label, key)``;
+* ``edges(src_label, src, type, dst_label, dst, key, props, prov)``: primary key in that order (an
+  outgoing expansion is a range scan), and an index ``(dst_label, dst, type)`` for incoming ones;
+* ``meta(name, value)``: the format version.
+
+Every statement passes values as parameters; table and column names are fixed here.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+FILE_NAME = "graph.sqlite"
+FORMAT_VERSION = "2"
+# SQLite limits the number of host parameters; keys go in as one JSON array instead (json_each).
+CHUNK = 50_000
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS nodes (
+    label TEXT NOT NULL, key TEXT NOT NULL, props TEXT NOT NULL, prov TEXT NOT NULL,
+    PRIMARY KEY (label, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS edges (
+    src_label TEXT NOT NULL, src TEXT NOT NULL, type TEXT NOT NULL,
+    dst_label TEXT NOT NULL, dst TEXT NOT NULL, key TEXT NOT NULL,
+    props TEXT NOT NULL, prov TEXT NOT NULL,
+    PRIMARY KEY (src_label, src, type, dst_label, dst, key)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS edges_in ON edges (dst_label, dst, type);
+"""
+
+NodeTuple = tuple[str, str, dict[str, Any], list[str]]
+EdgeTuple = tuple[str, str, str, str, str, str, dict[str, Any], list[str]]
+_EDGE_COLUMNS = "src_label, src, type, dst_label, dst, key, props, prov"
+
+
+class FormatError(RuntimeError):
+    """The file is not a shadowfleet graph database of the expected format."""
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _chunks(items: Sequence[str]) -> Iterator[str]:
+    for start in range(0, len(items), CHUNK):
+        yield _dumps(list(items[start : start + CHUNK]))
+
+
+class GraphFile:
+    """One open connection to the graph database, with the set-at-a-time reads and writes it needs."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fresh = not path.exists()
+        try:
+            self.conn = sqlite3.connect(path, timeout=120, isolation_level=None, check_same_thread=False)
+            # WAL: readers never block the writer; synchronous=FULL makes every commit durable.
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=FULL")
+            if fresh:
+                self.conn.executescript(_DDL)
+                self.conn.execute(
+                    "INSERT OR IGNORE INTO meta VALUES ('format_version', ?)", (FORMAT_VERSION,)
+                )
+            row = self.conn.execute("SELECT value FROM meta WHERE name = 'format_version'").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise FormatError(f"{path} is not a shadowfleet graph database: {exc}") from exc
+        if row is None or row[0] != FORMAT_VERSION:
+            raise FormatError(f"{path} is not a shadowfleet graph database of format {FORMAT_VERSION}")
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.conn.close()
+
+    def data_version(self) -> int:
+        """Changes whenever another connection commits (SQLite's ``PRAGMA data_version``)."""
+        return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+
+    # ---- transactions -----------------------------------------------------------------------
+
+    def begin(self) -> None:
+        """Start a write transaction, taking the write lock at once (a second writer waits)."""
+        self.conn.execute("BEGIN IMMEDIATE")
+
+    def commit(self) -> None:
+        """Commit the open transaction."""
+        self.conn.execute("COMMIT")
+
+    def rollback(self) -> None:
+        """Abandon the open transaction, if any."""
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+
+    # ---- nodes ------------------------------------------------------------------------------
+
+    def nodes(self, label: str, keys: Sequence[str]) -> dict[str, NodeTuple]:
+        """Stored nodes of ``label`` among ``keys``."""
+        out: dict[str, NodeTuple] = {}
+        for chunk in _chunks(keys):
+            for key, props, prov in self.conn.execute(
+                "SELECT key, props, prov FROM nodes WHERE label = ? AND key IN (SELECT value FROM json_each(?))",  # noqa: E501
+                (label, chunk),
+            ):
+                out[key] = (label, key, json.loads(props), json.loads(prov))
+        return out
+
+    def existing_keys(self, label: str, keys: Sequence[str]) -> set[str]:
+        """The subset of ``keys`` stored under ``label``."""
+        found: set[str] = set()
+        for chunk in _chunks(keys):
+            found.update(
+                k
+                for (k,) in self.conn.execute(
+                    "SELECT key FROM nodes WHERE label = ? AND key IN (SELECT value FROM json_each(?))",
+                    (label, chunk),
+                )
+            )
+        return found
+
+    def put_nodes(self, rows: Iterable[NodeTuple]) -> None:
+        """Insert or replace whole node rows."""
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO nodes (label, key, props, prov) VALUES (?, ?, ?, ?)",
+            ((label, key, _dumps(props), _dumps(prov)) for label, key, props, prov in rows),
+        )
+
+    def scan_keys(self, label: str) -> list[str]:
+        """Every key of ``label``, in key order."""
+        return [
+            k for (k,) in self.conn.execute("SELECT key FROM nodes WHERE label = ? ORDER BY key", (label,))
+        ]
+
+    def find(self, label: str, prop: str, values: Sequence[Any]) -> list[NodeTuple]:
+        """Nodes of ``label`` whose property ``prop`` equals one of ``values`` (in key order)."""
+        path = "$." + _dumps(prop)
+        return [
+            (label, key, json.loads(props), json.loads(prov))
+            for key, props, prov in self.conn.execute(
+                "SELECT key, props, prov FROM nodes WHERE label = ? AND json_extract(props, ?) IN "
+                "(SELECT value FROM json_each(?)) ORDER BY key",
+                (label, path, _dumps(list(values))),
+            )
+        ]
+
+    def all_nodes(self) -> Iterator[NodeTuple]:
+        """Every node (to build the in-memory graph)."""
+        for label, key, props, prov in self.conn.execute("SELECT label, key, props, prov FROM nodes"):
+            yield label, key, json.loads(props), json.loads(prov)
+
+    def node_counts(self) -> dict[str, int]:
+        """Number of nodes per label."""
+        return dict(self.conn.execute("SELECT label, count(*) FROM nodes GROUP BY label").fetchall())
+
+    # ---- relationships ----------------------------------------------------------------------
+
+    def edges_from(
+        self, label: str, keys: Sequence[str], types: Sequence[str] | None, direction: str
+    ) -> list[EdgeTuple]:
+        """Relationships leaving (``out``) or entering (``in``) the given nodes, optionally of some types."""
+        end_label, end = ("src_label", "src") if direction == "out" else ("dst_label", "dst")
+        sql = (
+            f"SELECT {_EDGE_COLUMNS} FROM edges WHERE {end_label} = ? "
+            f"AND {end} IN (SELECT value FROM json_each(?))"
+        )
+        type_filter = types is not None
+        if type_filter:
+            sql += " AND type IN (SELECT value FROM json_each(?))"
+        sql += " ORDER BY src_label, src, type, dst_label, dst, key"
+        out: list[EdgeTuple] = []
+        for chunk in _chunks(keys):
+            params: tuple[Any, ...] = (
+                (label, chunk, _dumps(list(types or ()))) if type_filter else (label, chunk)
+            )
+            out.extend(_edge(row) for row in self.conn.execute(sql, params))
+        return out
+
+    def edges_between(
+        self, rel_type: str, src_label: str, dst_label: str, srcs: Sequence[str]
+    ) -> list[EdgeTuple]:
+        """Stored relationships of one type and end labels whose source is among ``srcs``."""
+        out: list[EdgeTuple] = []
+        for chunk in _chunks(srcs):
+            out.extend(
+                _edge(row)
+                for row in self.conn.execute(
+                    f"SELECT {_EDGE_COLUMNS} FROM edges WHERE src_label = ? "
+                    "AND src IN (SELECT value FROM json_each(?)) AND type = ? AND dst_label = ?",
+                    (src_label, chunk, rel_type, dst_label),
+                )
+            )
+        return out
+
+    def put_edges(self, rows: Iterable[EdgeTuple]) -> None:
+        """Insert or replace whole relationship rows."""
+        self.conn.executemany(
+            f"INSERT OR REPLACE INTO edges ({_EDGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            ((sl, s, t, dl, d, k, _dumps(props), _dumps(prov)) for sl, s, t, dl, d, k, props, prov in rows),
+        )
+
+    def all_edges(self) -> Iterator[EdgeTuple]:
+        """Every relationship (to build the in-memory graph)."""
+        for row in self.conn.execute(f"SELECT {_EDGE_COLUMNS} FROM edges"):
+            yield _edge(row)
+
+    def edge_counts(self) -> dict[str, int]:
+        """Number of relationships per type."""
+        return dict(self.conn.execute("SELECT type, count(*) FROM edges GROUP BY type").fetchall())
+
+    def clear(self) -> None:
+        """Delete every node and relationship in one transaction."""
+        self.begin()
+        try:
+            self.conn.execute("DELETE FROM edges")
+            self.conn.execute("DELETE FROM nodes")
+            self.commit()
+        except BaseException:
+            self.rollback()
+            raise
+
+
+def _edge(row: tuple[Any, ...]) -> EdgeTuple:
+    sl, s, t, dl, d, k, props, prov = row
+    return sl, s, t, dl, d, k, json.loads(props), json.loads(prov)
