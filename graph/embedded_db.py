@@ -9,7 +9,8 @@ code: properties and provenance are JSON text, so a file from someone else is sa
 
 Tables:
 
-* ``nodes(label, key, props, prov)``: primary key ``(label, key)``;
+* ``nodes(label, key, props, prov, claims)``: primary key ``(label, key)``; ``claims`` is the list
+  of graph/evidence.py (which record states which value);
 * ``edges(src_label, src, type, dst_label, dst, key, props, prov)``: primary key in that order (an
   outgoing expansion is a range scan), and an index ``(dst_label, dst, type)`` for incoming ones;
 * ``meta(name, value)``: the format version.
@@ -26,14 +27,14 @@ from pathlib import Path
 from typing import Any
 
 FILE_NAME = "graph.sqlite"
-FORMAT_VERSION = "2"
+FORMAT_VERSION = "3"
 # SQLite limits the number of host parameters; keys go in as one JSON array instead (json_each).
 CHUNK = 50_000
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS nodes (
-    label TEXT NOT NULL, key TEXT NOT NULL, props TEXT NOT NULL, prov TEXT NOT NULL,
+    label TEXT NOT NULL, key TEXT NOT NULL, props TEXT NOT NULL, prov TEXT NOT NULL, claims TEXT NOT NULL,
     PRIMARY KEY (label, key)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS edges (
@@ -45,7 +46,7 @@ CREATE TABLE IF NOT EXISTS edges (
 CREATE INDEX IF NOT EXISTS edges_in ON edges (dst_label, dst, type);
 """
 
-NodeTuple = tuple[str, str, dict[str, Any], list[str]]
+NodeTuple = tuple[str, str, dict[str, Any], list[str], list[str]]
 EdgeTuple = tuple[str, str, str, str, str, str, dict[str, Any], list[str]]
 _EDGE_COLUMNS = "src_label, src, type, dst_label, dst, key, props, prov"
 
@@ -115,11 +116,12 @@ class GraphFile:
         """Stored nodes of ``label`` among ``keys``."""
         out: dict[str, NodeTuple] = {}
         for chunk in _chunks(keys):
-            for key, props, prov in self.conn.execute(
-                "SELECT key, props, prov FROM nodes WHERE label = ? AND key IN (SELECT value FROM json_each(?))",  # noqa: E501
+            for key, props, prov, claims in self.conn.execute(
+                "SELECT key, props, prov, claims FROM nodes "
+                "WHERE label = ? AND key IN (SELECT value FROM json_each(?))",
                 (label, chunk),
             ):
-                out[key] = (label, key, json.loads(props), json.loads(prov))
+                out[key] = (label, key, json.loads(props), json.loads(prov), json.loads(claims))
         return out
 
     def existing_keys(self, label: str, keys: Sequence[str]) -> set[str]:
@@ -138,8 +140,11 @@ class GraphFile:
     def put_nodes(self, rows: Iterable[NodeTuple]) -> None:
         """Insert or replace whole node rows."""
         self.conn.executemany(
-            "INSERT OR REPLACE INTO nodes (label, key, props, prov) VALUES (?, ?, ?, ?)",
-            ((label, key, _dumps(props), _dumps(prov)) for label, key, props, prov in rows),
+            "INSERT OR REPLACE INTO nodes (label, key, props, prov, claims) VALUES (?, ?, ?, ?, ?)",
+            (
+                (label, key, _dumps(props), _dumps(prov), _dumps(claims))
+                for label, key, props, prov, claims in rows
+            ),
         )
 
     def scan_keys(self, label: str) -> list[str]:
@@ -152,9 +157,9 @@ class GraphFile:
         """Nodes of ``label`` whose property ``prop`` equals one of ``values`` (in key order)."""
         path = "$." + _dumps(prop)
         return [
-            (label, key, json.loads(props), json.loads(prov))
-            for key, props, prov in self.conn.execute(
-                "SELECT key, props, prov FROM nodes WHERE label = ? AND json_extract(props, ?) IN "
+            (label, key, json.loads(props), json.loads(prov), json.loads(claims))
+            for key, props, prov, claims in self.conn.execute(
+                "SELECT key, props, prov, claims FROM nodes WHERE label = ? AND json_extract(props, ?) IN "
                 "(SELECT value FROM json_each(?)) ORDER BY key",
                 (label, path, _dumps(list(values))),
             )
@@ -162,8 +167,10 @@ class GraphFile:
 
     def all_nodes(self) -> Iterator[NodeTuple]:
         """Every node (to build the in-memory graph)."""
-        for label, key, props, prov in self.conn.execute("SELECT label, key, props, prov FROM nodes"):
-            yield label, key, json.loads(props), json.loads(prov)
+        for label, key, props, prov, claims in self.conn.execute(
+            "SELECT label, key, props, prov, claims FROM nodes"
+        ):
+            yield label, key, json.loads(props), json.loads(prov), json.loads(claims)
 
     def node_counts(self) -> dict[str, int]:
         """Number of nodes per label."""

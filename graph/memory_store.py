@@ -136,8 +136,8 @@ class MemoryStore(Store):
         for lbl, key in seen:
             wanted.setdefault(lbl, []).append(key)
         for lbl, lkeys in wanted.items():
-            for _, key, props, prov in self._file.nodes(lbl, sorted(set(lkeys))).values():
-                graph.add_node((lbl, key), props=props, provenance=prov)
+            for _, key, props, prov, claims in self._file.nodes(lbl, sorted(set(lkeys))).values():
+                graph.add_node((lbl, key), props=props, provenance=prov, claims=claims)
         return graph
 
     @staticmethod
@@ -149,8 +149,8 @@ class MemoryStore(Store):
         graph = nx.MultiDiGraph()
         with _gc_paused():
             node_data = graph._node
-            for label, key, props, prov in file.all_nodes():
-                graph.add_node((label, key), props=props, provenance=prov)
+            for label, key, props, prov, claims in file.all_nodes():
+                graph.add_node((label, key), props=props, provenance=prov, claims=claims)
             for edge in file.all_edges():
                 sl, s, t, dl, d, _, _, _ = edge
                 if (sl, s) not in node_data or (dl, d) not in node_data:
@@ -214,11 +214,13 @@ class MemoryStore(Store):
             for key, row in rows.items():
                 old = stored.get(key)
                 if old is None:
-                    out.append((label, key, dict(row.props), list(row.prov)))
+                    props, claims = row.resolve(None)
+                    out.append((label, key, dict(props), list(row.prov), claims))
                 else:
+                    new_props, claims = row.resolve(old[4])
                     props = old[2]
-                    props.update(row.props)
-                    out.append((label, key, props, merge_provenance(old[3], row.prov)))
+                    props.update(new_props)
+                    out.append((label, key, props, merge_provenance(old[3], row.prov), claims))
             file.put_nodes(out)
             created = len(rows) - len(stored)
             stats.nodes_created += created
@@ -281,10 +283,12 @@ class MemoryStore(Store):
             for key, row in rows.items():
                 attrs = node_data.get((label, key))
                 if attrs is None:
-                    graph.add_node((label, key), props=dict(row.props), provenance=list(row.prov))
+                    props, claims = row.resolve(None)
+                    graph.add_node((label, key), props=dict(props), provenance=list(row.prov), claims=claims)
                     created += 1
                 else:
-                    attrs["props"].update(row.props)
+                    props, attrs["claims"] = row.resolve(attrs["claims"])
+                    attrs["props"].update(props)
                     attrs["provenance"] = merge_provenance(attrs["provenance"], row.prov)
             stats.nodes_created += created
             stats.nodes_merged += len(rows) - created
@@ -353,15 +357,17 @@ class MemoryStore(Store):
         self.schema.node(label)
         if self._file is not None:
             return {
-                key: NodeView(label, key, props, prov)
-                for key, (_, _, props, prov) in self._file.nodes(label, list(keys)).items()
+                key: NodeView(label, key, props, prov, claims)
+                for key, (_, _, props, prov, claims) in self._file.nodes(label, list(keys)).items()
             }
         found: dict[str, NodeView] = {}
         node_data = self.graph._node
         for key in keys:
             attrs = node_data.get((label, key))
             if attrs is not None:
-                found[key] = NodeView(label, key, dict(attrs["props"]), list(attrs["provenance"]))
+                found[key] = NodeView(
+                    label, key, dict(attrs["props"]), list(attrs["provenance"]), list(attrs["claims"])
+                )
         return found
 
     def scan_nodes(self, label: str, batch_size: int = 10_000) -> Iterator[list[NodeView]]:
@@ -379,13 +385,10 @@ class MemoryStore(Store):
         if self._file is not None:
             if prop not in node.properties:
                 raise StoreError(f"{label} has no property {prop!r} in the schema")
-            return [
-                NodeView(lbl, key, props, prov)
-                for lbl, key, props, prov in self._file.find(label, prop, values)
-            ]
+            return [NodeView(*node) for node in self._file.find(label, prop, values)]
         wanted = set(values)
         return [
-            NodeView(lbl, key, dict(attrs["props"]), list(attrs["provenance"]))
+            NodeView(lbl, key, dict(attrs["props"]), list(attrs["provenance"]), list(attrs["claims"]))
             for (lbl, key), attrs in self.graph.nodes(data=True)
             if lbl == label and attrs["props"].get(prop) in wanted
         ]

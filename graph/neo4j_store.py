@@ -49,11 +49,12 @@ def _prov_merge(var: str) -> str:
     )
 
 
-def _split(props: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+def _split(props: Mapping[str, Any]) -> tuple[dict[str, Any], list[str], list[str]]:
     data = dict(props)
     provenance = list(data.pop("provenance", None) or [])
+    claims = list(data.pop("claims", None) or [])
     data.pop("key", None)
-    return data, provenance
+    return data, provenance, claims
 
 
 class Neo4jStore(Store):
@@ -114,7 +115,10 @@ class Neo4jStore(Store):
 
     def _node_query(self, label: str) -> str:
         self.schema.node(label)
-        return f"UNWIND $rows AS row MERGE (n:{label} {{key: row.key}}) SET n += row.props {_prov_merge('n')}"
+        return (
+            f"UNWIND $rows AS row MERGE (n:{label} {{key: row.key}}) "
+            f"SET n += row.props, n.claims = row.claims {_prov_merge('n')}"
+        )
 
     def _edge_query(self, rel_type: str, src_label: str, dst_label: str) -> str:
         self.schema.check_edge(rel_type, src_label, dst_label, {})
@@ -169,9 +173,20 @@ class Neo4jStore(Store):
     def _node_batch(
         query: str, label: str, chunk: list[NodeRow], stats: WriteStats, progress: ProgressFn | None
     ) -> Callable[[Runner], None]:
-        rows = [{"key": r.key, "props": r.props, "prov": r.prov} for r in chunk]
-
         def run(tx: Runner) -> None:
+            # The claims already stored decide the current values (graph/evidence.py): read them in
+            # the same transaction, one round trip per batch.
+            stored = {
+                rec["key"]: list(rec["claims"] or [])
+                for rec in tx.run(
+                    f"MATCH (n:{label}) WHERE n.key IN $keys RETURN n.key AS key, n['claims'] AS claims",
+                    keys=[r.key for r in chunk],
+                )
+            }
+            rows = []
+            for r in chunk:
+                props, claims = r.resolve(stored.get(r.key))
+                rows.append({"key": r.key, "props": props, "prov": r.prov, "claims": claims})
             counters = tx.run(query, rows=rows).consume().counters
             stats.nodes_created += counters.nodes_created
             stats.nodes_merged += len(rows) - counters.nodes_created
@@ -263,8 +278,7 @@ class Neo4jStore(Store):
         )
         out: dict[str, NodeView] = {}
         for row in rows:
-            props, prov = _split(row["props"])
-            out[row["key"]] = NodeView(label, row["key"], props, prov)
+            out[row["key"]] = NodeView(label, row["key"], *_split(row["props"]))
         return out
 
     def scan_nodes(self, label: str, batch_size: int = 10_000) -> Iterator[list[NodeView]]:
@@ -319,7 +333,7 @@ class Neo4jStore(Store):
         )
         out: list[EdgeView] = []
         for row in rows:
-            props, prov = _split(row["props"])
+            props, prov, _ = _split(row["props"])
             if direction == "out":
                 out.append(
                     EdgeView(

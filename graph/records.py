@@ -66,13 +66,15 @@ class NodeRecord:
     """A node: its label, its key (unique within the label), properties and provenance.
 
     Properties whose value is None are dropped: absence means unknown, and a later source never erases
-    what an earlier one stated.
+    what an earlier one stated. ``observed`` is the date the record's statements held when the source
+    says so (a registry snapshot's date); it ranks them against other sources' (graph/evidence.py).
     """
 
     label: str
     key: str
     props: Mapping[str, Any] = field(default_factory=dict)
     provenance: Provenance | None = None
+    observed: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "props", _freeze(self.props))

@@ -26,7 +26,7 @@ TEMPORAL_PROPERTIES: dict[str, str] = {
     "last_seen": "date",
 }
 # Names every store manages itself; a record may not set them as ordinary properties.
-RESERVED_PROPERTIES = frozenset({"key", "provenance", "label"})
+RESERVED_PROPERTIES = frozenset({"key", "provenance", "claims", "label"})
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2}([T ][0-9:.+\-Z]*)?)?)?$")
 

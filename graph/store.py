@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from graph import evidence
 from graph.history import Period, fold_multi_valued, fold_single_valued, group_observations
 from graph.records import EdgeRecord, NodeRecord, Provenance, Record, plain
 from graph.schema import Schema, default_schema
@@ -42,6 +43,7 @@ class NodeView:
     key: str
     props: dict[str, Any]
     provenance: list[str]
+    claims: list[str] = field(default_factory=list)
 
     def sources(self) -> list[Provenance]:
         """Decoded provenance entries."""
@@ -69,6 +71,18 @@ class NodeRow:
     key: str
     props: dict[str, Any] = field(default_factory=dict)
     prov: list[str] = field(default_factory=list)
+    claims: list[str] = field(default_factory=list)
+
+    def resolve(self, stored_claims: list[str] | None) -> tuple[dict[str, Any], list[str]]:
+        """The properties to set and the node's claims after this write, given its stored claims
+        (None for a new node): claims merged, each claimed property at its current value by the rule
+        of graph/evidence.py, whatever order the records came in."""
+        if stored_claims is None and len(self.prov) <= 1:
+            return self.props, sorted(set(self.claims))
+        claims = evidence.merge(stored_claims or (), self.claims)
+        props = dict(self.props)
+        props.update(evidence.current_values(claims, {c.split(evidence.SEP, 1)[0] for c in self.claims}))
+        return props, claims
 
 
 @dataclass
@@ -249,6 +263,8 @@ class Store(ABC):
                     enc = record.provenance.encode()
                     if enc not in row.prov:
                         row.prov.append(enc)
+                    if record.props:
+                        row.claims.extend(evidence.claims_of(record.props, enc, record.observed))
             else:
                 self.schema.check_edge(record.type, record.src_label, record.dst_label, record.props)
                 if record.observed is not None:

@@ -212,7 +212,7 @@ def snapshot_records(values: Mapping[str, Any], as_of: str, prov: Provenance) ->
         gross_tonnage=values.get("gross_tonnage"),
     )
     vessel = ("Vessel", key)
-    records: list[Record] = [NodeRecord("Vessel", key, props, prov)]
+    records: list[Record] = [NodeRecord("Vessel", key, props, prov, observed=as_of)]
     if name and name_key(name):
         records.append(NodeRecord("VesselName", name_key(name), {"name": name_key(name)}, prov))
         records.append(_observe("NAMED", vessel, ("VesselName", name_key(name)), as_of, prov))
@@ -238,7 +238,7 @@ def snapshot_records(values: Mapping[str, Any], as_of: str, prov: Provenance) ->
         number = values.get(f"{role}_imo")
         company = company_node(values.get(role), prov, number)
         if company is not None:
-            records.append(company)
+            records.append(replace(company, observed=as_of))
             records.append(_observe(rel, ("Company", company.key), vessel, as_of, prov))
             cleaned = clean_imo(str(number)) if number is not None else None
             if number is not None and not _ZEROS.match(cleaned or str(number)):

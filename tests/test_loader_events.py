@@ -29,7 +29,8 @@ def test_events_load_into_store(store: Store) -> None:
         "end": "2024-03-03T04:30:00Z",
         "lat": 38.95,
         "lon": 124.2,
-        "evidence": ["SAT-IMG-0002"],  # the JSON line, read last, restates it
+        # Both files' evidence references, nothing lost, whatever the order the files are read in.
+        "evidence": ["SAT-IMG-0001", "https://example.org/report/17", "SAT-IMG-0002"],
         "confidence": 0.8,
         "cargo": "refined products",
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from graph import evidence
 from queries.memory._graph import G, Node, coalesce, eprops, sort_key
 from queries.temporal import day, valid_at
 
@@ -44,8 +45,13 @@ def dossier(g: G, subjects: list[Node], as_of: str) -> list[dict[str, Any]]:
     """Rows of the vessel and company queries for the given subject nodes."""
     rows: list[dict[str, Any]] = []
     for n in subjects:
+        claims = g.claims(n)
+        claimed = {c.split(evidence.SEP, 1)[0] for c in claims}
         for prop, value in g.props(n).items():
-            rows.append(_row(n, "property", prop, None, value, None, None, None, None, g.prov(n), ""))
+            sources = evidence.sources_for(claims, prop, value) if prop in claimed else g.prov(n)
+            rows.append(_row(n, "property", prop, None, value, None, None, None, None, sources, ""))
+        for (prop, text), sources in evidence.other_values(claims, g.props(n)).items():
+            rows.append(_row(n, "claimed", prop, None, text, None, None, None, None, sources, text))
         for o, rel_type, key, data, outgoing in g.all_edges(n):
             r, op = eprops(data), g.props(o)
             date_from = coalesce(

@@ -14,6 +14,7 @@ from typing import Any
 
 import networkx as nx
 
+from graph.evidence import value_text
 from graph.store import Store
 
 Node = tuple[str, str]
@@ -70,6 +71,10 @@ class G:
     def prov(self, node: Node) -> list[str]:
         """The node's provenance entries."""
         return self._node[node]["provenance"]
+
+    def claims(self, node: Node) -> list[str]:
+        """Which record states which value of the node's properties (graph/evidence.py)."""
+        return self._node[node].get("claims") or []
 
     def get(self, node: Node, name: str) -> Any:
         """One property of the node, or None."""
@@ -151,16 +156,7 @@ def cypher_round(value: float | None, digits: int = 0) -> float | None:
 
 def cypher_str(value: Any) -> str:
     """Neo4j's ``toString`` for the booleans, numbers and strings the queries format."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        if value == 0 or 1e-3 <= abs(value) < 1e7:
-            return repr(value)
-        sign, digits, exp = Decimal(repr(value)).normalize().as_tuple()
-        text = "".join(str(d) for d in digits)
-        mantissa = text[0] + "." + (text[1:] or "0")
-        return ("-" if sign else "") + f"{mantissa}E{len(text) - 1 + int(exp)}"
-    return str(value)
+    return value_text(value)
 
 
 def role(data: dict[str, Any]) -> str:
