@@ -231,6 +231,20 @@ class GraphFile:
         """Number of relationships per type."""
         return dict(self.conn.execute("SELECT type, count(*) FROM edges GROUP BY type").fetchall())
 
+    def delete(
+        self, nodes: Sequence[tuple[str, str]], edges: Sequence[tuple[str, str, str, str, str, str]]
+    ) -> None:
+        """Delete relationships (type, src label, src, dst label, dst, key), then nodes and whatever
+        relationships still touch them, inside the open transaction."""
+        self.conn.executemany(
+            "DELETE FROM edges WHERE type = ? AND src_label = ? AND src = ? AND dst_label = ? AND dst = ? "
+            "AND key = ?",
+            edges,
+        )
+        self.conn.executemany("DELETE FROM edges WHERE src_label = ? AND src = ?", nodes)
+        self.conn.executemany("DELETE FROM edges WHERE dst_label = ? AND dst = ?", nodes)
+        self.conn.executemany("DELETE FROM nodes WHERE label = ? AND key = ?", nodes)
+
     def clear(self) -> None:
         """Delete every node and relationship in one transaction."""
         self.begin()

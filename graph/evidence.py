@@ -150,3 +150,23 @@ def other_values(claims: Iterable[str], current: Mapping[str, Any]) -> dict[tupl
             continue
         out.setdefault((name, text), []).append(prov)
     return out
+
+
+def retract(
+    props: Mapping[str, Any], provenance: Iterable[str], claims: Iterable[str], records: Iterable[str]
+) -> tuple[dict[str, Any], list[str], list[str]]:
+    """A node's properties, provenance and claims once the statements of ``records`` (provenance
+    entries) are withdrawn from it: their claims go, each property they touched falls back to its
+    current value among the remaining claims, or disappears when no claim remains."""
+    gone = set(records)
+    kept: list[str] = []
+    touched: set[str] = set()
+    for claim in claims:
+        name, _, _, prov, _ = parse(claim)
+        if prov in gone:
+            touched.add(name)
+        else:
+            kept.append(claim)
+    out = {k: v for k, v in props.items() if k not in touched}
+    out.update(current_values(kept, touched))
+    return out, [p for p in provenance if p not in gone], kept

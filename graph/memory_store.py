@@ -22,10 +22,12 @@ from typing import Any
 
 import networkx as nx
 
+from graph import evidence
 from graph.embedded_db import FILE_NAME, EdgeTuple, FormatError, GraphFile, NodeTuple
 from graph.schema import Schema
 from graph.store import (
     Counts,
+    Deletions,
     Direction,
     EdgeGroups,
     EdgeView,
@@ -172,12 +174,15 @@ class MemoryStore(Store):
         *,
         atomic: bool,
         progress: ProgressFn | None,
+        deletes: Deletions | None = None,
     ) -> WriteStats:
         if self._file is None:
             assert self._graph is not None
             snapshot = self._graph.copy()
             try:
                 with _gc_paused():
+                    if deletes:
+                        self._delete_in_graph(self._graph, deletes)
                     return self._apply(self._graph, nodes, edges, progress)
             except BaseException:
                 self._graph = snapshot
@@ -188,6 +193,8 @@ class MemoryStore(Store):
         file.begin()
         try:
             with _gc_paused():
+                if deletes:
+                    self._delete_in_file(file, deletes)
                 stats = self._write_file(file, nodes, edges, progress, commit_each=not atomic)
             file.commit()
         except BaseException:
@@ -196,6 +203,37 @@ class MemoryStore(Store):
         finally:
             self._graph = None
         return stats
+
+    @staticmethod
+    def _delete_in_graph(graph: nx.MultiDiGraph, deletes: Deletions) -> None:
+        for rel_type, src_label, src, dst_label, dst, key in deletes.edges:
+            if graph.has_edge((src_label, src), (dst_label, dst), (rel_type, key)):
+                graph.remove_edge((src_label, src), (dst_label, dst), (rel_type, key))
+        node_data = graph._node
+        for node, records in deletes.retract.items():
+            attrs = node_data.get(node)
+            if attrs is not None:
+                props, prov, claims = evidence.retract(
+                    attrs["props"], attrs["provenance"], attrs["claims"], records
+                )
+                attrs.update(props=props, provenance=prov, claims=claims)
+        for node in deletes.nodes:
+            if node in graph:
+                graph.remove_node(node)
+
+    @staticmethod
+    def _delete_in_file(file: GraphFile, deletes: Deletions) -> None:
+        by_label: dict[str, list[str]] = {}
+        for label, key in deletes.retract:
+            by_label.setdefault(label, []).append(key)
+        rows: list[NodeTuple] = []
+        for label, keys in by_label.items():
+            for _, key, props, prov, claims in file.nodes(label, keys).values():
+                rows.append(
+                    (label, key, *evidence.retract(props, prov, claims, deletes.retract[(label, key)]))
+                )
+        file.put_nodes(rows)
+        file.delete(deletes.nodes, deletes.edges)
 
     def _write_file(
         self,

@@ -15,9 +15,11 @@ from typing import Any
 from neo4j import Driver, GraphDatabase, ManagedTransaction, Session, Transaction
 from neo4j.exceptions import AuthError, ClientError, Neo4jError, ServiceUnavailable
 
+from graph import evidence
 from graph.schema import Schema
 from graph.store import (
     Counts,
+    Deletions,
     Direction,
     EdgeGroups,
     EdgeRow,
@@ -137,10 +139,13 @@ class Neo4jStore(Store):
         *,
         atomic: bool,
         progress: ProgressFn | None,
+        deletes: Deletions | None = None,
     ) -> WriteStats:
         self.ensure_schema()
         stats = WriteStats()
         work: list[Callable[[Runner], None]] = []
+        if deletes:
+            work.append(self._delete_step(deletes))
         for label, rows in nodes.items():
             query = self._node_query(label)
             values = list(rows.values())
@@ -168,6 +173,57 @@ class Neo4jStore(Store):
         except Neo4jError as exc:
             raise StoreError(f"Neo4j at {self.uri} rejected the write: {_reason(exc)}") from exc
         return stats
+
+    def _delete_step(self, deletes: Deletions) -> Callable[[Runner], None]:
+        """Delete relationships, then nodes (with what still touches them); one query per type or label
+        named by the validated schema, values as parameters."""
+        by_type: dict[tuple[str, str, str], list[dict[str, str]]] = {}
+        for rel_type, src_label, src, dst_label, dst, key in deletes.edges:
+            self.schema.check_edge(rel_type, src_label, dst_label, {})
+            by_type.setdefault((rel_type, src_label, dst_label), []).append(
+                {"src": src, "dst": dst, "key": key}
+            )
+        by_label: dict[str, list[str]] = {}
+        for label, key in deletes.nodes:
+            self.schema.node(label)
+            by_label.setdefault(label, []).append(key)
+
+        retract: dict[str, list[str]] = {}
+        for label, key in deletes.retract:
+            self.schema.node(label)
+            retract.setdefault(label, []).append(key)
+
+        def run(tx: Runner) -> None:
+            for label, keys in retract.items():
+                found = tx.run(
+                    f"MATCH (n:{label}) WHERE n.key IN $keys RETURN n.key AS key, properties(n) AS props",
+                    keys=keys,
+                )
+                rows = []
+                for rec in found:
+                    props, prov, claims = _split(rec["props"])
+                    props, prov, claims = evidence.retract(
+                        props, prov, claims, deletes.retract[(label, rec["key"])]
+                    )
+                    rows.append(
+                        {
+                            "key": rec["key"],
+                            "props": {**props, "key": rec["key"], "provenance": prov, "claims": claims},
+                        }
+                    )
+                tx.run(
+                    f"UNWIND $rows AS row MATCH (n:{label} {{key: row.key}}) SET n = row.props", rows=rows
+                ).consume()
+            for (rel_type, src_label, dst_label), rows in by_type.items():
+                tx.run(
+                    f"UNWIND $rows AS row MATCH (:{src_label} {{key: row.src}})"
+                    f"-[r:{rel_type} {{key: row.key}}]->(:{dst_label} {{key: row.dst}}) DELETE r",
+                    rows=rows,
+                ).consume()
+            for label, keys in by_label.items():
+                tx.run(f"MATCH (n:{label}) WHERE n.key IN $keys DETACH DELETE n", keys=keys).consume()
+
+        return run
 
     @staticmethod
     def _node_batch(

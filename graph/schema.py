@@ -25,6 +25,9 @@ TEMPORAL_PROPERTIES: dict[str, str] = {
     "first_seen": "date",
     "last_seen": "date",
 }
+# Every relationship may say which key its source gave the end that the identity layer resolved
+# (graph/identity): the join stays visible and can be undone.
+IDENTITY_PROPERTIES: dict[str, str] = {"resolved_from": "string"}
 # Names every store manages itself; a record may not set them as ordinary properties.
 RESERVED_PROPERTIES = frozenset({"key", "provenance", "claims", "label"})
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -228,6 +231,7 @@ def parse_schema(data: Any, path: Path = SCHEMA_PATH) -> Schema:
         props = _props(f"{path}: relationship {rel_type}", spec.get("properties"))
         if temporal:
             props = {**props, **TEMPORAL_PROPERTIES}
+        props = {**props, **IDENTITY_PROPERTIES}
         rel_indexes = tuple(spec.get("indexes", ()))
         for prop in rel_indexes:
             if prop not in props or prop == "key":

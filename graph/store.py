@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from graph import evidence
 from graph.history import Period, fold_multi_valued, fold_single_valued, group_observations
+from graph.identity import hulls
 from graph.records import EdgeRecord, NodeRecord, Provenance, Record, plain
 from graph.schema import Schema, default_schema
 
@@ -96,6 +97,19 @@ class EdgeRow:
     prov: list[str] = field(default_factory=list)
 
 
+@dataclass
+class Deletions:
+    """Nodes and relationships a write removes before it writes (facts the identity layer moves)."""
+
+    nodes: list[tuple[str, str]] = field(default_factory=list)
+    edges: list[tuple[str, str, str, str, str, str]] = field(default_factory=list)  # type, ends, key
+    # (label, key) -> provenance entries whose statements leave that node (graph/evidence.retract)
+    retract: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.nodes or self.edges or self.retract)
+
+
 NodeGroups = dict[str, dict[str, NodeRow]]
 EdgeGroups = dict[tuple[str, str, str], dict[tuple[str, str, str], EdgeRow]]
 
@@ -163,13 +177,27 @@ class Store(ABC):
         With ``atomic`` (the default) the whole call is one transaction: if anything fails, the graph
         is left as it was. Without it, each batch commits on its own (faster for bulk loads into Neo4j).
         """
-        nodes, edges, observed, count = self._coalesce(records)
+        given = list(records)
+        # The identity layer first (graph/identity): MMSI-keyed vessel facts join their hull, and facts
+        # stored earlier on an MMSI-keyed vessel move to the hull a new tie names.
+        resolved = hulls.resolve(given, self)
+        moved = hulls.relocations(resolved, self)
+        deletes = Deletions()
+        if moved is not None:
+            resolved += moved.records
+            deletes = Deletions(moved.delete_nodes, moved.delete_edges, moved.retract)
+        nodes, edges, observed, _ = self._coalesce(resolved)
         if observed:
             self._fold(observed, edges)
         stats = self._write_rows(
-            nodes, edges, batch_size or self.default_batch_size, atomic=atomic, progress=progress
+            nodes,
+            edges,
+            batch_size or self.default_batch_size,
+            atomic=atomic,
+            progress=progress,
+            deletes=deletes,
         )
-        stats.records = count
+        stats.records = len(given)
         return stats
 
     @abstractmethod
@@ -240,8 +268,10 @@ class Store(ABC):
         *,
         atomic: bool,
         progress: ProgressFn | None,
+        deletes: Deletions | None = None,
     ) -> WriteStats:
-        """Write coalesced rows: every node group, then every edge group."""
+        """Remove ``deletes``, then write coalesced rows: every node group, then every edge group (in the
+        same transaction when ``atomic``)."""
 
     # ---- shared logic -----------------------------------------------------------------------
 
