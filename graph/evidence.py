@@ -3,9 +3,10 @@
 A node's ``provenance`` says which records mention the node at all. Its ``claims`` say, property by
 property, which record states which value: one string per (property, value, record)
 
-    <property> US <value as text> US <value as JSON> US <date it held> US <provenance JSON>
+    <property> ␟ <value as text> ␟ <value as JSON> ␟ <date it held> ␟ <provenance JSON>
 
-(US is the unit separator, "\\x1f"; the date is empty unless the source states one)
+(the value as JSON is left empty for a string, which the text already is; the date is empty unless
+the source states one)
 
 so a dossier or case file cites, for a vessel's deadweight, exactly the records that give that
 deadweight, and a value another source states differently is kept with its own sources instead of
@@ -33,7 +34,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-SEP = "\x1f"
+SEP = "\u241f"  # SYMBOL FOR UNIT SEPARATOR: printable, so JSON and Neo4j keep it as one character
 
 
 def value_text(value: Any) -> str:
@@ -62,6 +63,8 @@ def claims_of(props: Mapping[str, Any], provenance: str, observed: str | None = 
 
 
 def _json(value: Any) -> str:
+    if isinstance(value, str):
+        return ""
     return json.dumps(
         list(value) if isinstance(value, tuple) else value, ensure_ascii=False, separators=(",", ":")
     )
@@ -77,7 +80,7 @@ def parse(claim: str) -> tuple[str, str, Any, str, Order]:
     data = json.loads(prov)
     retrieved = str(data["retrieved_at"])
     order = ((held or retrieved)[:10], retrieved, str(data["source"]), str(data["record"]))
-    return name, text, json.loads(raw), prov, order
+    return name, text, json.loads(raw) if raw else text, prov, order
 
 
 def merge(stored: Iterable[str], new: Iterable[str]) -> list[str]:

@@ -540,7 +540,7 @@ class World:
 
         for code in COUNTRY_CODES:
             country = lookup_country(code) or Country(code, _FALLBACK_NAMES.get(code, code), None)
-            record = country.record(None)
+            record = country.record()
             yield self._node("Country", code, dict(record.props))
 
     def _ports(self) -> Iterator[Record]:

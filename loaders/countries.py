@@ -11,6 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
+from importlib import metadata
 
 from rigour.territories import get_territories, lookup_territory
 from rigour.territories.territory import Territory
@@ -42,12 +43,30 @@ class Country:
     def flag_of_convenience(self) -> bool:
         return self.code in FLAGS_OF_CONVENIENCE
 
-    def record(self, provenance: Provenance | None) -> NodeRecord:
-        """The Country node for this country."""
+    def record(self) -> NodeRecord:
+        """The Country node for this country. Its properties come from the reference tables, not from
+        the record that mentions the country, so they cite those tables (``REFERENCE``); the
+        relationship from the mentioning node cites that record."""
         props = {"name": self.name, "iso2": self.code, "flag_of_convenience": self.flag_of_convenience}
         if self.iso3:
             props["iso3"] = self.iso3
-        return NodeRecord("Country", self.code, props, provenance)
+        return NodeRecord("Country", self.code, props, reference_provenance(self.code))
+
+
+@cache
+def reference_provenance(code: str) -> Provenance:
+    """Where a country's name, codes and flag-of-convenience mark come from: rigour's territory table
+    (its installed version named) and the ITF list above. The tables ship with the software, so there is
+    no retrieval time to give: it is left empty, and any source's own statement outranks them."""
+    return Provenance("reference:countries", f"rigour {_rigour_version()} territories + ITF list#{code}", "")
+
+
+@cache
+def _rigour_version() -> str:
+    try:
+        return metadata.version("rigour")
+    except metadata.PackageNotFoundError:  # pragma: no cover - rigour is a declared dependency
+        return "unknown"
 
 
 # Spellings common in registries and lists that rigour's English names do not cover directly.

@@ -201,7 +201,7 @@ def port_node(
     node = NodeRecord("Port", key, props, prov)
     extra: list[Record] = []
     if country is not None:
-        extra.append(country.record(prov))
+        extra.append(country.record())
         extra.append(EdgeRecord("LOCATED_IN", "Port", key, "Country", country.code, provenance=prov))
     return node, extra
 

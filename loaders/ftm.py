@@ -132,7 +132,7 @@ def vessel_records(entity: Mapping[str, Any], prov: Provenance, observed: str) -
     flags = [(flag, False)] if flag else []
     flags += [(c, True) for c in map(_country, _values(entity, "pastFlags")) if c is not None]
     for country, former in flags:
-        records.append(country.record(prov))
+        records.append(country.record())
         records.append(_identity("FLAGGED", vessel, ("Country", country.code), former, observed, prov))
     if mmsi:
         records.append(mmsi_record(mmsi, prov))
@@ -204,7 +204,7 @@ def party_records(entity: Mapping[str, Any], prov: Provenance) -> list[Record]:
     records: list[Record] = [node]
     if country is not None:
         records += [
-            country.record(prov),
+            country.record(),
             EdgeRecord(link, node.label, node.key, "Country", country.code, provenance=prov),
         ]
     return records + _address_records(node, entity, prov)
@@ -225,7 +225,7 @@ def address_records(entity: Mapping[str, Any], prov: Provenance) -> list[Record]
     records: list[Record] = [node]
     if country is not None:
         records += [
-            country.record(prov),
+            country.record(),
             EdgeRecord("LOCATED_IN", "Address", node.key, "Country", code, provenance=prov),
         ]
     return records

@@ -115,7 +115,7 @@ def node_records(kind: str, row: Mapping[str, Any], prov: Provenance) -> list[Re
         link = "INCORPORATED_IN"
     records: list[Record] = [node]
     if country is not None:
-        records.append(country.record(prov))
+        records.append(country.record())
         records.append(EdgeRecord(link, node.label, key, "Country", country.code, provenance=prov))
     return records
 

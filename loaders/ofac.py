@@ -478,13 +478,13 @@ def _vessel_records(
             out.append(NodeRecord(*vn, {"name": vn[1]}, aprov))
             out.append(_edge("NAMED", node, vn, aprov, props={"status": status}, key=status))
     if flag is not None:
-        out.append(flag.record(prov))
+        out.append(flag.record())
         out.append(_edge("FLAGGED", node, ("Country", flag.code), prov, as_of))
     former = [c for raw in remarks.former_flags if (c := _country(raw))]
     for status, countries in (("former", former), ("other", [_country(r) for r in remarks.other_flags])):
         for country in countries:
             if country is not None:
-                out.append(country.record(prov))
+                out.append(country.record())
                 out.append(
                     _edge(
                         "FLAGGED", node, ("Country", country.code), prov, props={"status": status}, key=status
@@ -542,7 +542,7 @@ def _party_common(
         )
         out.append(_edge("REGISTERED_AT", (label, key), ("Address", akey), aprov, ctx.as_of))
         if country is not None:
-            out.append(country.record(aprov))
+            out.append(country.record())
             out.append(_edge("LOCATED_IN", ("Address", akey), ("Country", country.code), aprov))
     return out
 
@@ -559,7 +559,7 @@ def _person_records(
     }
     out: list[Record] = [NodeRecord("Person", key, props, prov)]
     for country in {c.code: c for c in countries}.values():
-        out.append(country.record(prov))
+        out.append(country.record())
         out.append(_edge("NATIONAL_OF", ("Person", key), ("Country", country.code), prov))
     return out + _party_common("Person", key, entry, aliases, ctx)
 
@@ -577,7 +577,7 @@ def _company_records(
     out: list[Record] = [NodeRecord("Company", key, props, prov)]
     registered = _country(remarks.registration_country)
     if registered is not None:
-        out.append(registered.record(prov))
+        out.append(registered.record())
         out.append(_edge("INCORPORATED_IN", ("Company", key), ("Country", registered.code), prov))
     out += identity_anomalies(
         "Company", key, provenance=prov, imo_company_numbers=imo.claimed, observed=ctx.as_of

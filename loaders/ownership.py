@@ -131,7 +131,7 @@ def party_node(
             raise ValueError("a company needs a name")
         node, rel = company, "INCORPORATED_IN"
     if jurisdiction is not None:
-        extra.append(jurisdiction.record(prov))
+        extra.append(jurisdiction.record())
         extra.append(EdgeRecord(rel, node.label, node.key, "Country", jurisdiction.code, provenance=prov))
     return node, extra
 
@@ -211,7 +211,7 @@ def relation_records(values: Mapping[str, Any], prov: Provenance) -> list[Record
             prov,
         )
         if obj_country is not None:
-            records.append(obj_country.record(prov))
+            records.append(obj_country.record())
             records.append(
                 EdgeRecord("LOCATED_IN", "Address", dst.key, "Country", obj_country.code, provenance=prov)
             )

@@ -217,7 +217,7 @@ def snapshot_records(values: Mapping[str, Any], as_of: str, prov: Provenance) ->
         records.append(NodeRecord("VesselName", name_key(name), {"name": name_key(name)}, prov))
         records.append(_observe("NAMED", vessel, ("VesselName", name_key(name)), as_of, prov))
     if flag is not None:
-        records.append(flag.record(prov))
+        records.append(flag.record())
         records.append(_observe("FLAGGED", vessel, ("Country", flag.code), as_of, prov))
     if mmsi:
         records.append(mmsi_record(mmsi, prov))

@@ -208,7 +208,7 @@ def entry_records(entry: UnEntry, prov: Provenance, as_of: str | None = None) ->
         props = {"name": name, "nationality": nationality, "birth_date": dob, "aliases": aliases}
         out.append(NodeRecord("Person", key, props, prov))
         for country in {c.code: c for c in countries}.values():
-            out.append(country.record(prov))
+            out.append(country.record())
             out.append(EdgeRecord("NATIONAL_OF", "Person", key, "Country", country.code, "", {}, prov))
     else:
         valid, claimed = company_imo(entry)
@@ -259,7 +259,7 @@ def entry_records(entry: UnEntry, prov: Provenance, as_of: str | None = None) ->
         out.append(NodeRecord("Address", akey, aprops, prov))
         out.append(EdgeRecord("REGISTERED_AT", label, key, "Address", akey, "", {}, prov, observed=as_of))
         if country is not None:
-            out.append(country.record(prov))
+            out.append(country.record())
             out.append(EdgeRecord("LOCATED_IN", "Address", akey, "Country", country.code, "", {}, prov))
     return out
 

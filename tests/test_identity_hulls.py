@@ -3,6 +3,7 @@ either load order, on both stores (graph/identity/hulls.py). All names and numbe
 
 from __future__ import annotations
 
+from graph import evidence
 from graph.identity import hulls
 from graph.records import EdgeRecord, NodeRecord, Provenance, Record
 from graph.store import Store
@@ -83,7 +84,7 @@ def test_events_loaded_first_move_to_the_hull_when_the_registry_arrives(store: S
     # The moved statements keep exactly their own sources.
     hull = store.get_node("Vessel", HULL)
     assert hull is not None
-    cited = {c.split("\x1f")[0]: c for c in hull.claims if "encounters.csv#2" in c}
+    cited = {c.split(evidence.SEP)[0]: c for c in hull.claims if "encounters.csv#2" in c}
     assert set(cited) == {"mmsi", "source_keys"}
 
 

@@ -162,8 +162,10 @@ def test_programs_become_sanctions(loaded: LoadOutput, sdn_rows: list[list[str]]
 
 def test_every_record_has_provenance(loaded: LoadOutput) -> None:
     sources = {r.provenance.source for r in loaded.records if r.provenance}
-    assert sources == {"ofac-sdn"} and all(r.provenance for r in loaded.records)
-    files = {r.provenance.record.split("#")[0] for r in loaded.records if r.provenance}
+    # Country nodes' names and codes come from the reference tables, and cite them; all else the list.
+    assert sources == {"ofac-sdn", "reference:countries"} and all(r.provenance for r in loaded.records)
+    assert all(r.label == "Country" for r in loaded.records if r.provenance.source != "ofac-sdn")
+    files = {r.provenance.record.split("#")[0] for r in loaded.records if r.provenance.source == "ofac-sdn"}
     assert files == set(FILES)
 
 

@@ -28,6 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
+from graph.evidence import SEP, parse
 from graph.records import EdgeRecord, NodeRecord, Provenance, Record
 
 # Properties of the node at the other end that date a fact about a vessel (as the dossiers read them).
@@ -373,14 +374,13 @@ def _restate(statement: NodeRecord, target: str) -> NodeRecord:
 def node_statements(view: Any) -> list[NodeRecord]:
     """A stored node back as the records that stated it: one per claim (so each value keeps exactly
     its sources), one per provenance entry that stated no property, one for unclaimed properties."""
-    from graph.evidence import parse  # the evidence module is a sibling; imported here to keep it light
 
     out: list[NodeRecord] = []
     claimed: set[str] = set()
     cited: set[str] = set()
     for claim in view.claims:
         name, _, value, prov, _ = parse(claim)
-        held = claim.split("\x1f", 4)[3] or None
+        held = claim.split(SEP, 4)[3] or None
         claimed.add(name)
         cited.add(prov)
         value = tuple(value) if isinstance(value, list) else value

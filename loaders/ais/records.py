@@ -362,7 +362,7 @@ class RecordBuilder:
         self.records.append(NodeRecord("Port", port.key, props, prov))
         country = lookup_country(port.country) if port.country else None
         if country is not None:
-            self.records.append(country.record(prov))
+            self.records.append(country.record())
             self.records.append(
                 EdgeRecord("LOCATED_IN", "Port", port.key, "Country", country.code, "", {}, prov)
             )
