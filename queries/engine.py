@@ -56,7 +56,7 @@ def execute(store: Store, spec: QuerySpec, values: Mapping[str, Any]) -> list[Ro
     run_cypher = getattr(store, "run_cypher", None)
     if callable(run_cypher):
         rows = run_cypher(spec.cypher, values)
-    elif hasattr(store, "graph"):
+    elif hasattr(type(store), "graph"):  # on the class: reading the property would load the graph
         module = importlib.import_module(spec.module)
         rows = module.run(store, dict(values))
     else:

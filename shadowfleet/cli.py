@@ -36,6 +36,25 @@ COMMAND_MODULES = (
     "shadowfleet.commands.resolve",
 )
 
+# The subcommands each module registers: a command line that names one imports only its module, so
+# a dossier does not pay for importing the AIS detectors (a cold `shadowfleet vessel` is mostly imports).
+COMMAND_NAMES = {
+    "demo": "shadowfleet.commands.demo",
+    "stats": "shadowfleet.commands.stats",
+    "query": "shadowfleet.commands.query",
+    "vessel": "shadowfleet.commands.dossier",
+    "company": "shadowfleet.commands.dossier",
+    "report": "shadowfleet.commands.report",
+    "load": "shadowfleet.commands.load",
+    "export": "shadowfleet.commands.export",
+    "refresh": "shadowfleet.commands.refresh",
+    "changes": "shadowfleet.commands.changes",
+    "detect": "shadowfleet.commands.detect",
+    "neo4j": "shadowfleet.commands.neo4j",
+    "browser": "shadowfleet.commands.browser",
+    "resolve": "shadowfleet.commands.resolve",
+}
+
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
 
@@ -62,8 +81,9 @@ def common_options() -> argparse.ArgumentParser:
     return parent
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full argument parser, assembled from the command modules."""
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The argument parser, assembled from the command modules: all of them, or only the module of the
+    command ``argv`` names (its first word that is a command name)."""
     common = common_options()
     parser = argparse.ArgumentParser(
         prog="shadowfleet",
@@ -72,14 +92,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"shadowfleet {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMAND_MODULES:
+    named = next((COMMAND_NAMES[a] for a in argv or () if a in COMMAND_NAMES), None)
+    for name in (named,) if named else COMMAND_MODULES:
         importlib.import_module(name).register(sub, common)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
-    parser = build_parser()
+    parser = build_parser(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     args.store = getattr(args, "store", None)
     args.format = getattr(args, "format", "table")
