@@ -79,7 +79,8 @@ class MemoryStore(Store):
                     "opens); reload your sources into a new SHADOWFLEET_HOME, or move the file away"
                 )
             try:
-                self._file = GraphFile(directory / FILE_NAME)
+                indexed = {p for node in self.schema.nodes.values() for p in node.indexes}
+                self._file = GraphFile(directory / FILE_NAME, indexed)
             except FormatError as exc:
                 raise StoreUnavailable(str(exc)) from exc
 

@@ -16,7 +16,8 @@ from typing import Any, Literal
 
 from graph import evidence
 from graph.history import Period, fold_multi_valued, fold_single_valued, group_observations
-from graph.identity import hulls
+from graph.identity import resolve_batch
+from graph.identity.merge import Relocation
 from graph.records import EdgeRecord, NodeRecord, Provenance, Record, plain
 from graph.schema import Schema, default_schema
 
@@ -178,14 +179,11 @@ class Store(ABC):
         is left as it was. Without it, each batch commits on its own (faster for bulk loads into Neo4j).
         """
         given = list(records)
-        # The identity layer first (graph/identity): MMSI-keyed vessel facts join their hull, and facts
-        # stored earlier on an MMSI-keyed vessel move to the hull a new tie names.
-        resolved = hulls.resolve(given, self)
-        moved = hulls.relocations(resolved, self)
-        deletes = Deletions()
-        if moved is not None:
-            resolved += moved.records
-            deletes = Deletions(moved.delete_nodes, moved.delete_edges, moved.retract)
+        # The identity layer first (graph/identity): references resolve to their entity's node, and
+        # facts stored earlier move where this batch's identities now place them.
+        resolved, move = resolve_batch(given, self)
+        resolved += move.records
+        deletes = Deletions(move.delete_nodes, move.delete_edges, move.retract)
         nodes, edges, observed, _ = self._coalesce(resolved)
         if observed:
             self._fold(observed, edges)
@@ -198,6 +196,20 @@ class Store(ABC):
             deletes=deletes,
         )
         stats.records = len(given)
+        return stats
+
+    def apply(self, move: Relocation, *, progress: ProgressFn | None = None) -> WriteStats:
+        """Carry out a move of the identity layer (a merge or a split, graph/identity/merge.py) in one
+        transaction: its deletions and withdrawals, then its records, written as they are (not
+        resolved again: a split must not be re-joined by the rule it undoes)."""
+        nodes, edges, observed, count = self._coalesce(move.records)
+        if observed:
+            self._fold(observed, edges)
+        deletes = Deletions(move.delete_nodes, move.delete_edges, move.retract)
+        stats = self._write_rows(
+            nodes, edges, self.default_batch_size, atomic=True, progress=progress, deletes=deletes
+        )
+        stats.records = count
         return stats
 
     @abstractmethod

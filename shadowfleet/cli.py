@@ -83,7 +83,7 @@ def common_options() -> argparse.ArgumentParser:
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The argument parser, assembled from the command modules: all of them, or only the module of the
-    command ``argv`` names (its first word that is a command name)."""
+    command ``argv`` names."""
     common = common_options()
     parser = argparse.ArgumentParser(
         prog="shadowfleet",
@@ -92,10 +92,23 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"shadowfleet {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    named = next((COMMAND_NAMES[a] for a in argv or () if a in COMMAND_NAMES), None)
+    named = COMMAND_NAMES.get(_command_word(argv or ()) or "")
     for name in (named,) if named else COMMAND_MODULES:
         importlib.import_module(name).register(sub, common)
     return parser
+
+
+def _command_word(argv: Sequence[str]) -> str | None:
+    """The first word that is neither an option nor the value of a shared option: the command."""
+    skip = False
+    for word in argv:
+        if skip:
+            skip = False
+        elif word in ("--store", "--format"):
+            skip = True
+        elif not word.startswith("-"):
+            return word
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -19,3 +19,8 @@ def test_every_registered_command_is_in_the_table() -> None:
 
 def test_a_named_command_registers_only_its_module() -> None:
     assert _commands(build_parser(["--store", "memory", "vessel", "SEA PEONY"])) == {"vessel", "company"}
+
+
+def test_an_option_value_is_not_taken_for_the_command() -> None:
+    # "neo4j" is a command name too: here it is the value of --store.
+    assert _commands(build_parser(["--store", "neo4j", "refresh", "run"])) == {"refresh"}

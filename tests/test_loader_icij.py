@@ -28,6 +28,7 @@ def test_folder_loads_into_store(store: Store) -> None:
         "aliases": ["KESTREL SANDS S.A."],
         "incorporation_date": "2006-03-23",
         "dissolution_date": "2015-06-15",
+        "name_key": "KESTREL DUNE HOLDINGS S A",  # the normalised name identity joins look up
     }
     assert store.get_node("Company", "icij:91000002") is not None  # officer with a legal form
     assert store.get_node("Person", "icij:91000001") is not None

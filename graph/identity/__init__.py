@@ -1,6 +1,32 @@
 """The identity layer: which records speak of the same hull, company or person.
 
-It sits between the loaders' records and the stores' writes (``Store.write`` calls it), so every
-source and both stores resolve identities the same way. ``hulls`` joins facts keyed by MMSI to the
-IMO-numbered hull that held the MMSI at the fact's time. See docs/model.md, "Identity".
+It sits between the loaders' records and the stores' writes (``Store.write`` calls ``resolve_batch``),
+so every source and both stores resolve identities the same way:
+
+* ``hulls``: facts keyed by MMSI join the IMO-numbered hull that held the MMSI at the fact's time;
+* ``companies``: companies named without an identifier join the one company with the identifier;
+* ``merge``: the reversible moves both use, and that judgements (``shadowfleet resolve decide``) use.
+
+See docs/model.md, "Identity and evidence".
 """
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from graph.identity import companies, hulls
+from graph.identity.merge import Relocation
+from graph.records import Record
+
+
+def resolve_batch(
+    records: Sequence[Record], reader: companies.CompanyReader
+) -> tuple[list[Record], Relocation]:
+    """The batch with every reference resolved to its entity's node, and the moves of stored facts
+    that this batch's identities now explain (to write in the same transaction)."""
+    resolved = hulls.resolve(records, reader)
+    resolved, move = companies.resolve(resolved, reader)
+    moved_hulls = hulls.relocations(resolved, reader)
+    if moved_hulls is not None:
+        move.add(moved_hulls)
+    return resolved, move

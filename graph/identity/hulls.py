@@ -25,11 +25,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from graph.evidence import SEP, parse
-from graph.records import EdgeRecord, NodeRecord, Provenance, Record
+from graph.identity.merge import SOURCE_KEYS, Relocation, edge_id, moved_edge, node_statements, restate
+from graph.records import EdgeRecord, NodeRecord, Record
 
 # Properties of the node at the other end that date a fact about a vessel (as the dossiers read them).
 EVENT_TIME = ("start", "arrival", "listing_date", "observed")
@@ -229,30 +229,8 @@ def resolve(records: Sequence[Record], reader: IdentityReader | None) -> list[Re
             hull = ties.hull_at(mmsi, record.observed)
             targets = {hull or record.key}
         for target in sorted(targets):
-            if target == record.key:
-                nodes.append(record)
-            else:
-                nodes.append(joined_node(record, target))
+            nodes.append(record if target == record.key else restate(record, target, record.key))
     return nodes + out
-
-
-def joined_node(record: NodeRecord, hull: str) -> NodeRecord:
-    """A vessel record a source keyed by MMSI, as a statement about the hull (the key it gave kept)."""
-    props = {k: v for k, v in record.props.items() if k != "source_keys"}
-    props["source_keys"] = [record.key]
-    return replace(record, key=hull, props=props)
-
-
-@dataclass
-class Relocation:
-    """Stored facts that a new tie moves: from an MMSI-keyed vessel to a hull, from one hull to another,
-    or back to the MMSI-keyed vessel when no hull holds the MMSI at their time any more. What to
-    delete, which statements to withdraw from which node, and what to write instead."""
-
-    delete_nodes: list[tuple[str, str]] = field(default_factory=list)
-    delete_edges: list[tuple[str, str, str, str, str, str]] = field(default_factory=list)
-    retract: dict[tuple[str, str], set[str]] = field(default_factory=dict)
-    records: list[Record] = field(default_factory=list)
 
 
 def _tied_mmsis(records: Sequence[Record]) -> list[str]:
@@ -291,7 +269,7 @@ def relocations(records: Sequence[Record], reader: IdentityReader) -> Relocation
         return None
     other_props = _other_ends(reader, named)
     moved = Relocation()
-    moves: dict[tuple[str, str], set[str]] = defaultdict(set)
+    moves: dict[tuple[str, str, str], set[str]] = defaultdict(set)
     stays: set[str] = set()
     for edge, outgoing in named:
         holder = edge.src if outgoing else edge.dst
@@ -304,30 +282,15 @@ def relocations(records: Sequence[Record], reader: IdentityReader) -> Relocation
         if target == holder:
             stays.add(holder)
             continue
-        moves[(holder, target)].update(edge.provenance)
-        moved.delete_edges.append((edge.type, edge.src_label, edge.src, edge.dst_label, edge.dst, edge.key))
-        src, dst = (target, edge.dst) if outgoing else (edge.src, target)
-        props = {k: v for k, v in edge.props.items() if k != "resolved_from"}
-        if target != MMSI_PREFIX + mmsi:
-            props["resolved_from"] = MMSI_PREFIX + mmsi
-        for prov in edge.provenance or [None]:
-            moved.records.append(
-                EdgeRecord(
-                    edge.type,
-                    edge.src_label,
-                    src,
-                    edge.dst_label,
-                    dst,
-                    edge.key,
-                    props,
-                    Provenance.decode(prov) if prov else None,
-                )
-            )
-    for (holder, target), provs in moves.items():
+        source_key = MMSI_PREFIX + mmsi
+        moves[(holder, target, source_key)].update(edge.provenance)
+        moved.delete_edges.append(edge_id(edge))
+        moved.records += moved_edge(edge, outgoing, target, source_key if target != source_key else None)
+    for (holder, target, source_key), provs in moves.items():
         view = stored[holder]
         statements = [s for s in node_statements(view) if s.provenance and s.provenance.encode() in provs]
-        for statement in statements:
-            moved.records.append(_restate(statement, target))
+        given = None if target == source_key else source_key
+        moved.records += [restate(statement, target, given) for statement in statements]
         if target.startswith(MMSI_PREFIX) and not statements:
             moved.records.append(NodeRecord("Vessel", target, {"mmsi": target[len(MMSI_PREFIX) :]}))
         if holder.startswith(MMSI_PREFIX) and holder not in stays and set(view.provenance) <= provs:
@@ -338,7 +301,7 @@ def relocations(records: Sequence[Record], reader: IdentityReader) -> Relocation
 
 
 def _any_resolved(reader: IdentityReader, stored: dict[str, Any]) -> bool:
-    return any("source_keys" in view.props for view in stored.values())
+    return any(SOURCE_KEYS in view.props for view in stored.values())
 
 
 def _named_mmsi(edge: Any, outgoing: bool) -> str | None:
@@ -359,36 +322,3 @@ def _other_ends(
         for label, keys in wanted.items()
         for key, view in reader.get_nodes(label, sorted(keys)).items()
     }
-
-
-def _restate(statement: NodeRecord, target: str) -> NodeRecord:
-    """A statement moved to another vessel node: to a hull it keeps the source key it was made under."""
-    if target.startswith(MMSI_PREFIX):
-        props = {k: v for k, v in statement.props.items() if k != "source_keys"}
-        return replace(statement, key=target, props=props)
-    if "source_keys" in statement.props:
-        return replace(statement, key=target)
-    return joined_node(statement, target)
-
-
-def node_statements(view: Any) -> list[NodeRecord]:
-    """A stored node back as the records that stated it: one per claim (so each value keeps exactly
-    its sources), one per provenance entry that stated no property, one for unclaimed properties."""
-
-    out: list[NodeRecord] = []
-    claimed: set[str] = set()
-    cited: set[str] = set()
-    for claim in view.claims:
-        name, _, value, prov, _ = parse(claim)
-        held = claim.split(SEP, 4)[3] or None
-        claimed.add(name)
-        cited.add(prov)
-        value = tuple(value) if isinstance(value, list) else value
-        out.append(NodeRecord(view.label, view.key, {name: value}, Provenance.decode(prov), observed=held))
-    rest = {k: v for k, v in view.props.items() if k not in claimed}
-    if rest:
-        out.append(NodeRecord(view.label, view.key, rest))
-    out.extend(
-        NodeRecord(view.label, view.key, {}, Provenance.decode(p)) for p in view.provenance if p not in cited
-    )
-    return out
