@@ -16,6 +16,7 @@ REGISTRY = Provenance("fictional-registry", "snap-2024-01.csv#3", "2024-01-13T00
 OWNERS = Provenance("fictional-ownership", "owners.csv#2", "2024-01-20T00:00:00Z")
 STRONG = "imoco:6000011"  # a valid IMO company number
 HULL = "imo:1000019"
+DAY = "2024-01-12"
 NAME_ONLY = company_key("Jade Current Shipping Ltd")
 WITH_COUNTRY = company_key("JADE CURRENT SHIPPING LTD.", "MH")
 
@@ -123,3 +124,36 @@ def rejected(a: str, b: str) -> EdgeRecord:
     prov = Provenance("resolver", f"Company:{a}|Company:{b}", "2024-03-01T00:00:00Z")
     props = {"score": 1.0, "method": "rejected", "parameters": "{}"}
     return EdgeRecord("POSSIBLY_SAME_AS", "Company", a, "Company", b, "", props, prov)
+
+
+def test_a_judgement_merges_and_a_rejection_splits_every_query(store: Store, tmp_path) -> None:
+    from graph.judgements import Judgements, NodeRef
+    from shadowfleet.commands.resolve import apply_judgement
+
+    # Two spellings no rule joins (different words): only a reviewer can say they are one company.
+    other = company_key("Jade Current Maritime")
+    store.write(sanctions_list())
+    store.write(
+        [
+            NodeRecord("Vessel", HULL, {"imo": "1000019", "name": "WREN STAR"}, REGISTRY, observed=DAY),
+            NodeRecord("Company", other, {"name": "Jade Current Maritime"}, REGISTRY, observed=DAY),
+            EdgeRecord(
+                "REGISTERED_OWNER_OF", "Company", other, "Vessel", HULL, provenance=REGISTRY, observed=DAY
+            ),
+        ]
+    )
+    before = exposed(store)
+    assert (HULL, STRONG) not in before
+    judgements = Judgements(path=tmp_path / "judgements.yaml")
+    left, right = NodeRef("Company", other), NodeRef("Company", STRONG)
+    apply_judgement(store, judgements.decide(left, right, "same", by="reviewer"))
+    assert sorted(store.get_nodes("Company", [other, STRONG])) == [STRONG]
+    assert (HULL, STRONG) in exposed(store)
+    dossier = store.run_query("company", {"company": STRONG, "as_of": "2024-06-01"})
+    assert {r["fact"] for r in dossier if r["kind"] == "relationship"} >= {
+        "REGISTERED_OWNER_OF",
+        "SANCTIONED_AS",
+    }
+    apply_judgement(store, judgements.decide(left, right, "different", by="reviewer"))
+    assert sorted(store.get_nodes("Company", [other, STRONG])) == sorted([other, STRONG])
+    assert exposed(store) == before

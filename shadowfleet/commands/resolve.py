@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from graph.config import open_store
+from graph.identity.merge import Relocation, merge, split
 from graph.judgements import Judgement, Judgements, NodeRef, editing
 from graph.records import Provenance
 from graph.resolution import (
@@ -34,6 +35,7 @@ from graph.resolution import (
     find_candidates,
     plan_links,
 )
+from graph.resolution.links import Link
 from graph.store import EdgeView, NodeView, Store, WriteStats
 from shadowfleet.output import emit_document, emit_rows
 
@@ -160,11 +162,26 @@ def resolve(
 
 
 def apply_judgement(store: Store, judgement: Judgement) -> WriteStats:
-    """Put one decision into the graph now, as the next ``resolve run`` would.
+    """Put one decision into the graph now.
 
-    ``same`` writes the judgement link; ``different`` rewrites an existing link as ``rejected``.
+    ``same`` merges the two nodes into one (the one with the stronger key survives: IMO company number,
+    LEI, registration number, then a name key; graph/identity/merge.py), so every query, dossier and
+    case file sees one entity. ``different`` splits a pair merged earlier (by a judgement or by the
+    identity rules) and leaves a ``rejected`` link, which no rule crosses again; an existing
+    resolver link between them is rewritten as ``rejected``.
     """
     pair = canonical(judgement.left, judgement.right)
+    if judgement.left.label == judgement.right.label:
+        merged = _merged(store, *pair)
+        if judgement.decision == "same" and merged is None:
+            survivor, source = sorted(pair, key=_survivor_order)
+            return store.apply(merge(store, survivor.label, source.key, survivor.key))
+        if judgement.decision == "different" and merged is not None:
+            survivor, source = merged
+            stats = store.apply(split(store, survivor.label, survivor.key, source.key))
+            link = Link(*pair, 1.0, "rejected", {"judgement": "different"}, judgement.at)
+            stats.add(store.apply(Relocation(records=[link.record()])))
+            return stats
     existing = [
         e for e in _existing(_link_edges(store, pair)) if canonical(e.left, e.right) == pair and e.by_resolver
     ]
@@ -172,6 +189,24 @@ def apply_judgement(store: Store, judgement: Judgement) -> WriteStats:
     if not plan.links:
         return WriteStats()
     return store.write(plan.records())
+
+
+def _survivor_order(ref: NodeRef) -> tuple[int, str]:
+    """Which of two nodes survives a merge: the strongest key first, then key order."""
+    return (-KEY_STRENGTH.get(ref.key.split(":", 1)[0], 0), ref.key)
+
+
+KEY_STRENGTH = {"imoco": 4, "lei": 3, "reg": 2, "imo": 4}
+
+
+def _merged(store: Store, a: NodeRef, b: NodeRef) -> tuple[NodeRef, NodeRef] | None:
+    """(survivor, merged) when one of the two nodes holds the other's key among its source keys."""
+    found = store.get_nodes(a.label, [a.key, b.key])
+    for survivor, source in ((a, b), (b, a)):
+        node = found.get(survivor.key)
+        if node is not None and source.key in (node.props.get("source_keys") or ()):
+            return survivor, source
+    return None
 
 
 def pending_reviews(
@@ -316,15 +351,26 @@ def _resolve_ref(store: Store, text: str) -> NodeRef:
     label, sep, key = text.partition(":")
     if sep and label in store.schema.nodes:
         ref = NodeRef(label, key)
-        if store.get_node(label, key) is None:
+        if store.get_node(label, key) is None and not _absorbed(store, label, key):
             raise ValueError(f"no {label} node with key {key!r}")
         return ref
-    found = [NodeRef(lbl, text) for lbl in (*RESOLVABLE_LABELS, "Vessel") if store.get_node(lbl, text)]
+    found = [
+        NodeRef(lbl, text)
+        for lbl in (*RESOLVABLE_LABELS, "Vessel")
+        if store.get_node(lbl, text) or _absorbed(store, lbl, text)
+    ]
     if not found:
         raise ValueError(f"no Company, Person or Vessel node with key {text!r}")
     if len(found) > 1:
         raise ValueError(f"key {text!r} is ambiguous ({', '.join(map(str, found))}); write it as Label:key")
     return found[0]
+
+
+def _absorbed(store: Store, label: str, key: str) -> bool:
+    """True when ``key`` is no node of its own but was merged into one (a source key it holds)."""
+    if "source_keys" not in store.schema.node(label).properties:
+        return False
+    return any(key in (n.props.get("source_keys") or ()) for batch in store.scan_nodes(label) for n in batch)
 
 
 def _decide(args: argparse.Namespace) -> int:
