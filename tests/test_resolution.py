@@ -360,7 +360,16 @@ def test_apply_judgement_updates_the_graph_at_once(store: Store) -> None:
     resolve(store)
     left, right = NodeRef("Company", "co:orvik-mh"), NodeRef("Company", "co:orvik-pa")
     apply_judgement(store, Judgement(left, right, "same", "ana", "2024-03-01T00:00:00Z"))
-    assert links(store)[("co:orvik-mh", "co:orvik-pa")]["method"] == "judgement"
+    # One company now: the other key survives as a source key (both are name keys: key order decides).
+    merged = store.get_nodes("Company", ["co:orvik-mh", "co:orvik-pa"])
+    assert sorted(merged) == ["co:orvik-mh"]
+    assert merged["co:orvik-mh"].props["source_keys"] == ["co:orvik-pa"]
+    apply_judgement(store, Judgement(left, right, "different", "ana", "2024-03-02T00:00:00Z"))
+    assert sorted(store.get_nodes("Company", ["co:orvik-mh", "co:orvik-pa"])) == [
+        "co:orvik-mh",
+        "co:orvik-pa",
+    ]
+    assert links(store)[("co:orvik-mh", "co:orvik-pa")]["method"] == "rejected"
 
 
 def test_persons_are_resolved_separately(store: Store) -> None:
