@@ -55,16 +55,24 @@ def value_text(value: Any) -> str:
 
 def claims_of(props: Mapping[str, Any], provenance: str, observed: str | None = None) -> list[str]:
     """The claims a record makes: one per property it states, citing its provenance entry."""
-    held = observed or ""
+    tail = f"{SEP}{observed or ''}{SEP}{provenance}"
     return [
-        f"{name}{SEP}{value_text(value)}{SEP}{_json(value)}{SEP}{held}{SEP}{provenance}"
+        # Strings are most values: their text is themselves and they need no JSON copy.
+        f"{name}{SEP}{value.replace(SEP, ' ') if SEP in value else value}{SEP}{tail}"
+        if type(value) is str
+        else f"{name}{SEP}{value_text(value)}{SEP}{_json(value)}{tail}"
         for name, value in props.items()
     ]
 
 
 def _json(value: Any) -> str:
-    if isinstance(value, str):
+    kind = type(value)
+    if kind is str:
         return ""
+    if kind is int:
+        return str(value)
+    if kind is float and value == value and value not in (float("inf"), float("-inf")):
+        return repr(value)
     return json.dumps(
         list(value) if isinstance(value, tuple) else value, ensure_ascii=False, separators=(",", ":")
     )

@@ -43,11 +43,17 @@ class Provenance:
 @lru_cache(maxsize=65_536)
 def _encode_provenance(prov: Provenance) -> str:
     # Many records of one source row share a Provenance; encoding it once is a large part of a load.
-    return json.dumps(
-        {"source": prov.source, "record": prov.record, "retrieved_at": prov.retrieved_at},
-        sort_keys=True,
-        separators=(",", ":"),
+    return (
+        f'{{"record":{_json_text(prov.record)},"retrieved_at":{_json_text(prov.retrieved_at)},'
+        f'"source":{_json_text(prov.source)}}}'
     )
+
+
+def _json_text(text: str) -> str:
+    """``json.dumps(text)``, without its machinery for the common case of plain printable ASCII."""
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return f'"{text}"'
+    return json.dumps(text)
 
 
 def _freeze(props: Mapping[str, Any] | None) -> Mapping[str, Any]:

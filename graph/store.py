@@ -18,7 +18,7 @@ from graph import evidence
 from graph.history import Period, fold_multi_valued, fold_single_valued, group_observations
 from graph.identity import resolve_batch
 from graph.identity.merge import Relocation
-from graph.records import EdgeRecord, NodeRecord, Provenance, Record, plain
+from graph.records import EdgeRecord, NodeRecord, Provenance, Record
 from graph.schema import Schema, default_schema
 
 Direction = Literal["out", "in"]
@@ -300,7 +300,9 @@ class Store(ABC):
                 row = nodes[record.label].get(record.key)
                 if row is None:
                     row = nodes[record.label][record.key] = NodeRow(record.key)
-                row.props.update({k: plain(v) for k, v in record.props.items()})
+                props = row.props
+                for k, v in record.props.items():
+                    props[k] = list(v) if type(v) is tuple else v
                 if record.provenance is not None:
                     enc = record.provenance.encode()
                     if enc not in row.prov:
@@ -317,7 +319,9 @@ class Store(ABC):
                 erow = group.get(ident)
                 if erow is None:
                     erow = group[ident] = EdgeRow(record.src, record.dst, record.key)
-                erow.props.update({k: plain(v) for k, v in record.props.items()})
+                eprops = erow.props
+                for k, v in record.props.items():
+                    eprops[k] = list(v) if type(v) is tuple else v
                 if record.provenance is not None:
                     enc = record.provenance.encode()
                     if enc not in erow.prov:

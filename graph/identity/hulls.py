@@ -134,7 +134,7 @@ class Ties:
         """End each dated tie where the same hull was next seen with another MMSI, as the store's fold
         of HAS_MMSI periods will (a hull has one MMSI at a time), taking this batch's sightings into
         account before they are folded."""
-        hulls = sorted({t.hull for ts in self.by_mmsi.values() for t in ts})
+        hulls = {t.hull for ts in self.by_mmsi.values() for t in ts}
         if not hulls:
             return
         seen: dict[str, set[tuple[str, str]]] = defaultdict(set)
@@ -144,7 +144,7 @@ class Ties:
                 if tie.dated and tie.start:
                     seen[tie.hull].add((tie.start[:10], tie.mmsi))
         if reader is not None:
-            for edge in reader.edges("Vessel", hulls, ["HAS_MMSI"], "out"):
+            for edge in reader.edges("Vessel", sorted(hulls), ["HAS_MMSI"], "out"):
                 tie = _tie_from_props(edge.src, edge.dst, dict(edge.props), None)
                 if tie.dated and tie.start:
                     seen[tie.hull].add((tie.start[:10], tie.mmsi))

@@ -282,14 +282,14 @@ def bench_memory(
         gc.collect()
 
     with tempfile.TemporaryDirectory(prefix="sf-bench-mem-") as tmp:
-        log("memory: one write() persisted to disk (pickle, fsync, rename)")
+        log("memory: one write() persisted to disk (SQLite, one transaction)")
         store = MemoryStore(Path(tmp))
         result = Result("memory", "write(all, atomic=False), persisted", len(records), target=target)
         with Sampler() as sampler:
             store.write(records, atomic=False)
         sampler.fill(result)
         check_counts(store, counts, result)
-        result.detail["file_bytes"] = (Path(tmp) / "graph.pickle").stat().st_size
+        result.detail["file_bytes"] = (Path(tmp) / "graph.sqlite").stat().st_size
         results.append(result)
         log(f"  {result.rate:,.0f} records/s in {result.seconds:.1f}s")
         del store
