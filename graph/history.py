@@ -77,6 +77,11 @@ def fold_single_valued(
         props = _observed_props(obs)
         props["valid_from"] = date if current is not None else None
         props["valid_to"] = after[0].start if after else None
+        # Seen between two snapshots, the change is dated by an interval, not a day: it happened after
+        # the last sighting of the old value and by the first sighting of the new one.
+        last_seen = current.props.get("last_seen") if current is not None else None
+        if last_seen is not None and last_seen < date:
+            props["began_after"] = last_seen
         new = Period(other_label, other, date, props, record=obs, changed=True)
         if obs.provenance is not None:
             new.provenance.append(obs.provenance)
@@ -84,6 +89,8 @@ def fold_single_valued(
             current.props.get("valid_to") is None or current.props["valid_to"] > date
         ):
             current.props["valid_to"] = date
+            if last_seen is not None and last_seen < date:
+                current.props["ended_after"] = last_seen
             current.changed = True
             _touch(touched, current)
         periods.append(new)

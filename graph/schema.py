@@ -24,6 +24,10 @@ TEMPORAL_PROPERTIES: dict[str, str] = {
     "valid_to": "date",
     "first_seen": "date",
     "last_seen": "date",
+    # A change seen between two snapshots: the new period began after began_after, by valid_from; the
+    # old one ended after ended_after, by valid_to (graph/history.py).
+    "began_after": "date",
+    "ended_after": "date",
 }
 # Every relationship may say which key its source gave the end that the identity layer resolved
 # (graph/identity): the join stays visible and can be undone.

@@ -29,6 +29,16 @@ def valid_at(props: Mapping[str, Any], d: str) -> bool:
     return (start is None or start <= d) and (end is None or end > d)
 
 
+def in_change_window(props: Mapping[str, Any], d: str) -> bool:
+    """True when ``d`` falls between the snapshots that saw a change of this period's value: after the
+    last sighting of the old value and before the first of the new (graph/history.py), where whether
+    the period held is unknown. Cypher: ``(r.ended_after < D AND D < r.valid_to) OR (r.began_after < D
+    AND D < r.valid_from)``."""
+    ended, end = props.get("ended_after"), props.get("valid_to")
+    began, start = props.get("began_after"), props.get("valid_from")
+    return bool((ended and end and ended < d < end) or (began and start and began < d < start))
+
+
 def in_force(props: Mapping[str, Any], d: str) -> bool:
     """``valid_at`` for an identity period, which must also carry no ``status``.
 

@@ -103,9 +103,10 @@ def test_the_findings_tell_the_ground_truth_chains(chains: CaseFile) -> None:
 def test_sea_peony_dossier_names_flags_owners_and_gaps(demo: Store) -> None:
     case = vessel_case(demo, NAMES["SEA PEONY"], "2024-06-01")
     text = " ".join(c.text for s in case.sections for c in s.claims)
-    assert "GRACE PEONY (unknown start to 2023-07-15)" in text
-    assert "Cameroon (2024-01-15 to 2024-07-15)" in text
-    assert "Registered owner: PEONY MARINE LTD (from 2023-07-15, current)" in text
+    # Changes seen between snapshots are dated by the snapshots' interval, never by a made-up day.
+    assert "GRACE PEONY (unknown start to between 2023-01-15 and 2023-07-15)" in text
+    assert "Cameroon (between 2023-07-15 and 2024-01-15 to between 2024-01-15 and 2024-07-15)" in text
+    assert "Registered owner: PEONY MARINE LTD (from between 2023-01-15 and 2023-07-15, current)" in text
     assert "suspected disabling" in text
     assert {m.kind for m in case.marks} >= {"sts", "port call", "ais gap"}
     assert all(m.date <= "2024-06-01" for m in case.marks)

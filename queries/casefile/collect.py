@@ -426,6 +426,12 @@ def _period(row: Row) -> str:
         if detail.get("first_seen"):
             return f"seen in sources {_day(detail['first_seen'])} to {_day(detail.get('last_seen'))}"
         return f"undated, {detail['status']}" if detail.get("status") else "undated"
+    detail = row.get("detail") or {}
+    # A change seen between two snapshots is dated by the interval the snapshots give.
+    if start and detail.get("began_after"):
+        start = f"between {_day(detail['began_after'])} and {start}"
+    if end and detail.get("ended_after"):
+        end = f"between {_day(detail['ended_after'])} and {end}"
     if end is None:
         return f"from {start}" + (", current" if row.get("current") else "")
     if start == end:

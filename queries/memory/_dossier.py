@@ -6,7 +6,7 @@ from typing import Any
 
 from graph import evidence
 from queries.memory._graph import G, Node, coalesce, eprops, sort_key
-from queries.temporal import day, valid_at
+from queries.temporal import day, in_change_window, valid_at
 
 # Link properties shown in ``detail``, then event/listing/anomaly properties (detail name -> property).
 REL_DETAIL = (
@@ -20,6 +20,8 @@ REL_DETAIL = (
     "method",
     "first_seen",
     "last_seen",
+    "began_after",
+    "ended_after",
 )
 OTHER_DETAIL = {
     "authority": "authority",
@@ -61,7 +63,8 @@ def dossier(g: G, subjects: list[Node], as_of: str) -> list[dict[str, Any]]:
                 op.get("listing_date"),
                 op.get("observed"),
             )
-            if date_from is not None and day(date_from) > as_of:
+            began_after = r.get("began_after")
+            if date_from is not None and day(date_from) > as_of and not (began_after and began_after < as_of):
                 continue
             undated = (
                 r.get("valid_from") is None and r.get("valid_to") is None and r.get("first_seen") is None
@@ -90,7 +93,7 @@ def dossier(g: G, subjects: list[Node], as_of: str) -> list[dict[str, Any]]:
                     o,
                     date_from,
                     coalesce(r.get("valid_to"), op.get("end"), op.get("departure"), op.get("delisting_date")),
-                    valid_at(r, as_of) if dated else None,
+                    valid_at(r, as_of) if dated and not in_change_window(r, as_of) else None,
                     sources,
                     key,
                     detail,

@@ -95,7 +95,16 @@ def print_table(rows: list[dict[str, Any]], title: str) -> None:
 
 def _when(row: dict[str, Any]) -> str:
     start, end = row.get("date_from"), row.get("date_to")
+    detail = row.get("detail") or {}
+    # A change seen between two snapshots is an interval ("between D1 and D2"), never a made-up day.
+    interval = False
+    if start and detail.get("began_after"):
+        start, interval = f"between {detail['began_after']} and {start}", True
+    if end and detail.get("ended_after"):
+        end, interval = f"between {detail['ended_after']} and {end}", True
     text = "" if start is None and end is None else f"{start or ''} - {end or ''}".strip()
+    if interval and row.get("current") is None:
+        return text + " (unknown on the date asked)"
     return text + (" (current)" if row.get("current") else "")
 
 
