@@ -164,13 +164,17 @@ class GraphFile:
 
     def find(self, label: str, prop: str, values: Sequence[Any]) -> list[NodeTuple]:
         """Nodes of ``label`` whose property ``prop`` equals one of ``values`` (in key order)."""
+        # Sorted here, not with ORDER BY: that makes SQLite walk the (label, key) index over every node
+        # of the label instead of seeking the property's expression index (measured: 135 ms against
+        # 0.03 ms at 100,000 vessels).
+        found = self.conn.execute(
+            f"SELECT key, props, prov, claims FROM nodes WHERE {_path_sql(prop)} IN "
+            "(SELECT value FROM json_each(?)) AND label = ?",
+            (_dumps(list(values)), label),
+        ).fetchall()
         return [
             (label, key, json.loads(props), json.loads(prov), json.loads(claims))
-            for key, props, prov, claims in self.conn.execute(
-                f"SELECT key, props, prov, claims FROM nodes WHERE {_path_sql(prop)} IN "
-                "(SELECT value FROM json_each(?)) AND label = ? ORDER BY key",
-                (_dumps(list(values)), label),
-            )
+            for key, props, prov, claims in sorted(found)
         ]
 
     def all_nodes(self) -> Iterator[NodeTuple]:
