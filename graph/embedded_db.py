@@ -1,11 +1,13 @@
 """The embedded store's file: one SQLite database of nodes and relationships.
 
-Why SQLite (measured against a pickle and DuckDB before choosing, see BENCHMARKS.md "Embedded store
-file"): it is in the standard library, it is transactional (a kill -9 at any moment leaves the state
-before or after the last commit: the write-ahead log is replayed or discarded on the next open), it
-updates a few rows without rewriting the file, and it answers point lookups by key through its
-primary-key B-trees, so a dossier reads a few hundred rows instead of the whole graph. Nothing in it is
-code: properties and provenance are JSON text, so a file from someone else is safe to open.
+Why SQLite (measured against the pickle it replaces, BENCHMARKS.md "Embedded store"; DuckDB, the
+other candidate, was not measured: it is columnar, built for scans, with point updates of single rows
+its weak side, and a new dependency): it is in the standard library; it is transactional, so a kill
+-9 at any moment leaves the state before or after the last commit (the write-ahead log is replayed or
+discarded on the next open); it updates a few rows without rewriting the file; and it answers point
+lookups by key through its B-tree indexes, so a dossier reads a few hundred rows instead of the whole
+graph. Nothing in it is code: properties and provenance are JSON text, so a file from someone else is
+safe to open.
 
 Tables:
 

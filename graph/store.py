@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -241,12 +241,6 @@ class Store(ABC):
     @abstractmethod
     def find_nodes(self, label: str, prop: str, values: Sequence[Any]) -> list[NodeView]:
         """Nodes of ``label`` whose property ``prop`` equals one of ``values``."""
-
-    def run_query(self, name: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
-        """Run a named canned query (queries/<name>.yaml) and return its rows; see queries.engine."""
-        from queries.engine import run_query  # lazily: the query layer sits on top of the stores
-
-        return run_query(self, name, params)
 
     @abstractmethod
     def clear(self) -> None:

@@ -11,6 +11,7 @@ from graph import evidence
 from graph.memory_store import MemoryStore
 from graph.records import EdgeRecord, NodeRecord, Provenance, Record
 from graph.store import Store
+from queries.engine import run_query
 
 REGISTRY_JAN = Provenance("fictional-registry", "snap-2023-01.csv#4", "2023-01-16T00:00:00Z")
 REGISTRY_JUL = Provenance("fictional-registry", "snap-2023-07.csv#4", "2023-07-16T00:00:00Z")
@@ -40,7 +41,7 @@ BATCHES = [
 
 
 def dossier(store: Store) -> dict[tuple[str, str], list[str]]:
-    rows = store.run_query("vessel", {"vessel": KEY, "as_of": "2025-01-01"})
+    rows = run_query(store, "vessel", {"vessel": KEY, "as_of": "2025-01-01"})
     return {
         (r["kind"], r["fact"], str(r["value"])): sorted(s["record"] for s in r["sources"])
         for r in rows

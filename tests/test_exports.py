@@ -1,4 +1,4 @@
-"""`shadowfleet export` and graph/exports: every format over the demo case, on both stores.
+"""`shadowfleet export` and shadowfleet/exports: every format over the demo case, on both stores.
 
 The demo case is loaded once per store for the module (as in test_demo_case.py). What is checked:
 
@@ -33,18 +33,19 @@ import networkx as nx
 import pytest
 from rich.console import Console
 
-from graph.exports import StoreSource, jsonl, neo4j_csv
-from graph.exports.attributes import element_id
-from graph.exports.geojson import event_labels
-from graph.exports.neo4j_csv import EXPORT_ARRAY_DELIMITER, import_args, read_manifest
-from graph.exports.source import ExportError, SubgraphSource
-from graph.exports.subgraph import explain_query, query_subgraph, rows_subgraph
 from graph.memory_store import MemoryStore
 from graph.store import Store
 from loaders.base import LoadOptions
+from queries.engine import run_query
 from shadowfleet.cli import main
 from shadowfleet.commands.demo import AS_OF, load_case
 from shadowfleet.commands.load import load_into
+from shadowfleet.exports import StoreSource, jsonl, neo4j_csv
+from shadowfleet.exports.attributes import element_id
+from shadowfleet.exports.geojson import event_labels
+from shadowfleet.exports.neo4j_csv import EXPORT_ARRAY_DELIMITER, import_args, read_manifest
+from shadowfleet.exports.source import ExportError, SubgraphSource
+from shadowfleet.exports.subgraph import explain_query, query_subgraph, rows_subgraph
 
 _QUIET = Console(file=open(os.devnull, "w"), stderr=False)  # noqa: SIM115 - lives as long as the module
 
@@ -352,7 +353,7 @@ def test_neo4j_admin_import_of_the_export(tmp_path: Path) -> None:
 
 
 def test_supply_chain_subgraph(case: Store) -> None:
-    rows = case.run_query("supply-chains", {"as_of": AS_OF})
+    rows = run_query(case, "supply-chains", {"as_of": AS_OF})
     assert rows
     sub = explain_query(case, "supply-chains", {"as_of": AS_OF})
     columns = sub.key_columns["supply-chains"]
@@ -418,7 +419,7 @@ def test_query_export_is_the_subgraph(case: Store, cli: list[str], tmp_path: Pat
 
 
 def test_subgraph_source_geojson_uses_the_store(case: Store, tmp_path: Path) -> None:
-    from graph.exports import geojson
+    from shadowfleet.exports import geojson
 
     nodes, edges = query_subgraph(case, "dark-activity", {"as_of": AS_OF})
     stats = geojson.write(SubgraphSource(case, nodes, edges), tmp_path / "dark.geojson")
@@ -482,7 +483,7 @@ def test_failed_export_leaves_the_previous_file(tmp_path: Path) -> None:
             yield from super().edge_batches()
             raise RuntimeError("disk on fire")
 
-    from graph.exports import graphml
+    from shadowfleet.exports import graphml
 
     with pytest.raises(RuntimeError, match="disk on fire"):
         graphml.write(Failing(store), path)

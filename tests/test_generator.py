@@ -7,7 +7,11 @@ from itertools import pairwise
 
 import pytest
 
-from graph.generator import (
+from graph.keys import is_valid_imo, is_valid_imo_company, is_valid_mmsi
+from graph.records import EdgeRecord, NodeRecord
+from graph.schema import default_schema
+from graph.store import Store
+from loaders.world import (
     COUNTRIES,
     SOURCE,
     World,
@@ -16,10 +20,6 @@ from graph.generator import (
     world_size,
     write_world,
 )
-from graph.keys import is_valid_imo, is_valid_imo_company, is_valid_mmsi
-from graph.records import EdgeRecord, NodeRecord
-from graph.schema import default_schema
-from graph.store import Store
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from graph.records import EdgeRecord, NodeRecord, Provenance, Record
 from graph.store import Store
+from queries.engine import run_query
 
 SNAP1 = Provenance("fictional-registry", "snap-2022-02.csv#2", "2022-03-01T00:00:00Z")
 SNAP2 = Provenance("fictional-registry", "snap-2024-05.csv#2", "2024-05-04T00:00:00Z")
@@ -20,7 +21,7 @@ def snapshot(prov: Provenance, date: str, flag: str) -> list[Record]:
 
 
 def flags(store: Store, as_of: str) -> dict[str, tuple]:
-    rows = store.run_query("vessel", {"vessel": HULL, "as_of": as_of})
+    rows = run_query(store, "vessel", {"vessel": HULL, "as_of": as_of})
     return {
         r["other"]: (
             r["date_from"],

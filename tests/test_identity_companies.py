@@ -10,6 +10,7 @@ from graph.identity import merge
 from graph.keys import company_key
 from graph.records import EdgeRecord, NodeRecord, Provenance, Record
 from graph.store import Store
+from queries.engine import run_query
 
 LIST = Provenance("fictional-list", "entries.csv#7", "2024-02-01T00:00:00Z")
 REGISTRY = Provenance("fictional-registry", "snap-2024-01.csv#3", "2024-01-13T00:00:00Z")
@@ -64,7 +65,7 @@ def ownership() -> list[Record]:
 
 
 def exposed(store: Store) -> set[tuple[str, str]]:
-    rows = store.run_query("sanctions-exposure", {"as_of": "2024-06-01", "max_hops": 2})
+    rows = run_query(store, "sanctions-exposure", {"as_of": "2024-06-01", "max_hops": 2})
     return {(r["entity"], r["sanctioned"]) for r in rows}
 
 
@@ -149,7 +150,7 @@ def test_a_judgement_merges_and_a_rejection_splits_every_query(store: Store, tmp
     apply_judgement(store, judgements.decide(left, right, "same", by="reviewer"))
     assert sorted(store.get_nodes("Company", [other, STRONG])) == [STRONG]
     assert (HULL, STRONG) in exposed(store)
-    dossier = store.run_query("company", {"company": STRONG, "as_of": "2024-06-01"})
+    dossier = run_query(store, "company", {"company": STRONG, "as_of": "2024-06-01"})
     assert {r["fact"] for r in dossier if r["kind"] == "relationship"} >= {
         "REGISTERED_OWNER_OF",
         "SANCTIONED_AS",

@@ -7,6 +7,7 @@ from graph import evidence
 from graph.identity import hulls
 from graph.records import EdgeRecord, NodeRecord, Provenance, Record
 from graph.store import Store
+from queries.engine import run_query
 
 SNAP1 = Provenance("fictional-registry", "snap-2023-01.csv#2", "2023-01-16T00:00:00Z")
 SNAP2 = Provenance("fictional-registry", "snap-2024-01.csv#2", "2024-01-13T00:00:00Z")
@@ -92,7 +93,7 @@ def test_the_dossier_of_the_hull_shows_the_encounters(store: Store) -> None:
     store.write(ENCOUNTERS)
     for batch in REGISTRY:
         store.write(batch)
-    rows = store.run_query("vessel", {"vessel": HULL, "as_of": "2025-01-01"})
+    rows = run_query(store, "vessel", {"vessel": HULL, "as_of": "2025-01-01"})
     events = sorted(r["other"] for r in rows if r["fact"] == "PARTICIPATED_IN")
     assert events == ["sts:1", "sts:2"]
 

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from test_queries_world import world_records
 
-from graph.generator import generate_world
 from graph.memory_store import MemoryStore
 from graph.records import Record
 from graph.store import Store
+from loaders.world import generate_world
 from queries.engine import run_query
 from queries.registry import registry
 

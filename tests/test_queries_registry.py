@@ -188,7 +188,7 @@ def test_unknown_query_and_unsupported_store() -> None:
 
 
 def test_store_run_query_delegates_to_the_engine() -> None:
-    assert MemoryStore(None).run_query("cap-tally", {"as_of": "2024-01-01"}) == []
+    assert run_query(MemoryStore(None), "cap-tally", {"as_of": "2024-01-01"}) == []
 
 
 def test_provenance_decoding() -> None:

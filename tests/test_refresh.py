@@ -25,17 +25,17 @@ import pytest
 
 from graph.memory_store import MemoryStore
 from graph.records import EdgeRecord, NodeRecord, Provenance
-from graph.refresh import Refresher, RefreshLocked, RunReport, load_config, run_lock, store_id
-from graph.refresh.changes import profile_changes
-from graph.refresh.config import ConfigError
-from graph.refresh.engine import PAUSE_ENV
-from graph.refresh.snapshot import make_bundles
-from graph.refresh.state import StateDir
-from graph.refresh.watchlist import match, parse_watchlist
 from graph.schema import default_schema
 from graph.store import Store
 from shadowfleet.cli import main
 from shadowfleet.commands.changes import read_changes
+from shadowfleet.refresh import Refresher, RefreshLocked, RunReport, load_config, run_lock, store_id
+from shadowfleet.refresh.changes import profile_changes
+from shadowfleet.refresh.config import ConfigError
+from shadowfleet.refresh.engine import PAUSE_ENV
+from shadowfleet.refresh.snapshot import make_bundles
+from shadowfleet.refresh.state import StateDir
+from shadowfleet.refresh.watchlist import match, parse_watchlist
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data" / "refresh"

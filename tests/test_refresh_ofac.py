@@ -20,13 +20,13 @@ from typing import Any
 import pytest
 from test_refresh import _fresh, change_set, open_periods, refresh, run_killed, run_ok, write_config
 
-import graph.refresh.engine as engine
+import shadowfleet.refresh.engine as engine
 from graph.memory_store import MemoryStore
-from graph.refresh import store_id
-from graph.refresh.state import StateDir
 from graph.store import Counts, Store
 from loaders.base import LoadOptions, LoadOutput, get_loader
 from shadowfleet.commands.changes import read_changes
+from shadowfleet.refresh import store_id
+from shadowfleet.refresh.state import StateDir
 
 FILES = ("sdn.csv", "add.csv", "alt.csv")
 D0, D1, D2, D3 = "2019-01-15", "2019-02-01", "2019-03-01", "2019-04-01"

@@ -14,12 +14,12 @@ from typing import Any
 from rich.console import Console
 
 from graph.config import open_store
-from graph.refresh.changes import KINDS
-from graph.refresh.watchlist import DEFAULT_THRESHOLD, alert_line, load_watchlist, match
 from graph.store import Store
 from loaders.dates import parse_date
 from shadowfleet.commands.refresh import EXIT_ALERT
 from shadowfleet.output import emit_rows
+from shadowfleet.refresh.changes import KINDS
+from shadowfleet.refresh.watchlist import DEFAULT_THRESHOLD, alert_line, load_watchlist, match
 
 COLUMNS = ["as_of", "source", "what", "entity_label", "entity_name", "imo", "old_value", "new_value", "alert"]
 JSON_COLUMNS = [

@@ -1,7 +1,7 @@
 """`shadowfleet export --format FORMAT [--query NAME --param k=v ...] [--as-of DATE] [-o PATH]`.
 
 FORMAT is graphml, gexf, geojson, jsonl or neo4j-csv. Without --query the whole graph is exported;
-with it (repeatable), the subgraph that explains those queries' findings (graph/exports/subgraph.py).
+with it (repeatable), the subgraph that explains those queries' findings (shadowfleet/exports/subgraph.py).
 See docs/formats/exports.md.
 """
 
@@ -18,13 +18,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from graph.config import open_store
-from graph.exports import FORMATS, ExportStats, GraphSource, StoreSource, SubgraphSource
-from graph.exports.geojson import event_labels
-from graph.exports.source import DEFAULT_BATCH
-from graph.exports.subgraph import DEFAULT_MAX_DEGREE, Subgraph, explain_query, merge
 from queries.registry import QuerySpec
 from shadowfleet.cli import UsageError
 from shadowfleet.commands.query import add_param_arguments, lookup
+from shadowfleet.exports import FORMATS, ExportStats, GraphSource, StoreSource, SubgraphSource
+from shadowfleet.exports.geojson import event_labels
+from shadowfleet.exports.source import DEFAULT_BATCH
+from shadowfleet.exports.subgraph import DEFAULT_MAX_DEGREE, Subgraph, explain_query, merge
 
 
 def _options() -> argparse.ArgumentParser:

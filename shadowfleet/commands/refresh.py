@@ -16,10 +16,10 @@ from typing import Any
 from rich.console import Console
 
 from graph.config import open_store
-from graph.refresh import Refresher, RefreshLocked, RunReport, load_config, refresh_root, run_lock
-from graph.refresh.watchlist import DEFAULT_THRESHOLD, WatchEntry, alert_line, load_watchlist, match
 from shadowfleet.commands.load import write_rejects
 from shadowfleet.output import emit_document, emit_rows
+from shadowfleet.refresh import Refresher, RefreshLocked, RunReport, load_config, refresh_root, run_lock
+from shadowfleet.refresh.watchlist import DEFAULT_THRESHOLD, WatchEntry, alert_line, load_watchlist, match
 
 EXIT_SOURCE_FAILED = 3
 EXIT_LOCKED = 4

@@ -32,9 +32,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from graph.generator import World
 from graph.memory_store import MemoryStore
 from graph.records import EdgeRecord, NodeRecord, Provenance, Record
+from loaders.world import World
 from tests.benchmarks.bench_ingest import machine_facts
 
 TARGET_WRITE_SECONDS = 1.0

@@ -4,7 +4,7 @@ Run from the repository root (a script, not a pytest test; nothing here asserts 
 
     .venv/bin/python -m tests.benchmarks.bench_export --vessels 5000
 
-One synthetic world (graph/generator.py, fixed seed) is written to an in-memory embedded store, then
+One synthetic world (loaders/world.py, fixed seed) is written to an in-memory embedded store, then
 the whole graph is exported in every format through StoreSource (set-at-a-time, streamed). In the
 same run two naive baselines: JSON lines written with one round trip per node (get_node and edges of
 each node alone), and GraphML through networkx (the graph materialised as a networkx graph, then
@@ -34,11 +34,11 @@ import psutil
 from rich.console import Console
 from rich.table import Table
 
-from graph.exports import FORMATS, StoreSource
-from graph.exports.jsonl import edge_line, node_line
-from graph.generator import World
 from graph.memory_store import MemoryStore
 from graph.store import Store
+from loaders.world import World
+from shadowfleet.exports import FORMATS, StoreSource
+from shadowfleet.exports.jsonl import edge_line, node_line
 
 console = Console(stderr=True, highlight=False)
 
@@ -167,7 +167,7 @@ def measure(store: Store, name: str, folder: Path, items: int, naive_limit: int)
 
 
 def _events(store: Store) -> list[str]:
-    from graph.exports.geojson import event_labels
+    from shadowfleet.exports.geojson import event_labels
 
     return event_labels(store.schema)
 

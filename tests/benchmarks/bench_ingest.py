@@ -46,11 +46,11 @@ import psutil
 from rich.console import Console
 from rich.table import Table
 
-from graph.exports.neo4j_csv import write_import_csv
-from graph.generator import World
 from graph.records import EdgeRecord, NodeRecord, Record, plain
 from graph.schema import Schema
 from graph.store import Counts, Store, StoreError, StoreUnavailable
+from loaders.world import World
+from shadowfleet.exports.neo4j_csv import write_import_csv
 
 TARGET_MEMORY = 120_000  # records/s, L3
 TARGET_NEO4J = 20_000  # records/s, L1
@@ -595,7 +595,8 @@ def bench_neo4j(
 
 
 # ---- bulk import -----------------------------------------------------------------------------------
-# The CSV writer (write_import_csv) lives in graph/exports/neo4j_csv.py, shared with `shadowfleet export`.
+# The CSV writer (write_import_csv) lives in shadowfleet/exports/neo4j_csv.py, shared with
+# `shadowfleet export`.
 
 
 def bench_bulk(

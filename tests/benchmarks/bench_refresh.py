@@ -39,9 +39,9 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from graph.generator import imo_check_digit, imo_company_check_digit
-from graph.refresh import Refresher, SourceReport, load_config, run_lock
 from graph.store import Store
+from loaders.world import imo_check_digit, imo_company_check_digit
+from shadowfleet.refresh import Refresher, SourceReport, load_config, run_lock
 
 console = Console(stderr=True, highlight=False)
 TARGET_UNCHANGED = 0.10

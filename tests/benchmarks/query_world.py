@@ -24,11 +24,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from graph.generator import World, world_size
 from graph.memory_store import FILE_NAME, MemoryStore
 from graph.neo4j_server import Neo4jServer, Neo4jServerError
 from graph.neo4j_store import Neo4jStore
 from graph.store import Counts
+from loaders.world import World, world_size
 from tests.benchmarks.bench_ingest import write_import_csv
 
 MARKER = "shadowfleet-world.json"

@@ -29,7 +29,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from graph.exports.source import (
+from graph.schema import Schema
+from graph.store import NodeView, Store
+from shadowfleet.exports.source import (
     ExportStats,
     GraphSource,
     ProgressFn,
@@ -38,8 +40,6 @@ from graph.exports.source import (
     text_output,
     tick,
 )
-from graph.schema import Schema
-from graph.store import NodeView, Store
 
 FORMAT = "geojson"
 

@@ -19,8 +19,15 @@ import json
 from pathlib import Path
 from typing import Any, TextIO
 
-from graph.exports.source import ExportStats, GraphSource, ProgressFn, decode_provenance, text_output, tick
 from graph.store import EdgeView, NodeView
+from shadowfleet.exports.source import (
+    ExportStats,
+    GraphSource,
+    ProgressFn,
+    decode_provenance,
+    text_output,
+    tick,
+)
 
 FORMAT = "jsonl"
 

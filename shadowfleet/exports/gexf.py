@@ -4,7 +4,7 @@ Node ``label`` is the caption (name or key); attributes ``type`` (the node label
 property (typed; lists as JSON arrays) and ``provenance`` (a JSON array). Relationship ``label`` is
 the type, also in attribute ``rel_type`` (Gephi reserves an edge column called Type for
 directed/undirected); its key is ``rel_key`` (networkx reserves ``key``). Ids as in GraphML
-(:func:`graph.exports.attributes.element_id`).
+(:func:`shadowfleet.exports.attributes.element_id`).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import TextIO
 from xml.sax.saxutils import quoteattr
 
-from graph.exports.attributes import Column, clean, edge_columns, edge_values, element_id, node_columns
-from graph.exports.attributes import node_values as node_attribute_values
-from graph.exports.source import ExportStats, GraphSource, ProgressFn, text_output, tick
+from shadowfleet.exports.attributes import Column, clean, edge_columns, edge_values, element_id, node_columns
+from shadowfleet.exports.attributes import node_values as node_attribute_values
+from shadowfleet.exports.source import ExportStats, GraphSource, ProgressFn, text_output, tick
 
 FORMAT = "gexf"
 _TYPES = {"string": "string", "date": "string", "int": "long", "float": "double", "bool": "boolean"}

@@ -36,15 +36,15 @@ from pathlib import Path
 from typing import Any
 
 from graph.records import EdgeRecord, NodeRecord, Provenance, Record
-from graph.refresh.changes import Change, Diff, diff_bundles
-from graph.refresh.config import RefreshConfig, SourceConfig
-from graph.refresh.fetch import FetchError, fetch
-from graph.refresh.snapshot import Bundle, bundle_id, make_bundles, owner_side, split_id
-from graph.refresh.state import SourceFiles, StateDir
 from graph.schema import SchemaError
 from graph.store import Store, StoreError, StoreUnavailable
 from loaders.base import LoadError, LoadOptions, Reject, get_loader
 from loaders.dates import parse_date
+from shadowfleet.refresh.changes import Change, Diff, diff_bundles
+from shadowfleet.refresh.config import RefreshConfig, SourceConfig
+from shadowfleet.refresh.fetch import FetchError, fetch
+from shadowfleet.refresh.snapshot import Bundle, bundle_id, make_bundles, owner_side, split_id
+from shadowfleet.refresh.state import SourceFiles, StateDir
 
 PAUSE_ENV = "SHADOWFLEET_REFRESH_PAUSE_AT"
 STAGES = ("fetched", "loaded", "pending", "writing", "bulk-written", "committed", "logged")

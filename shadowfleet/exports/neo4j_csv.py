@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from graph.exports.source import ExportError, ExportStats, GraphSource, ProgressFn, tick
 from graph.files import fsync_dir
 from graph.records import NodeRecord, Record
 from graph.schema import Schema, default_schema
+from shadowfleet.exports.source import ExportError, ExportStats, GraphSource, ProgressFn, tick
 
 FORMAT = "neo4j-csv"
 MANIFEST = "export.json"

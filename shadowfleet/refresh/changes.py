@@ -32,7 +32,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from graph.refresh.snapshot import SUBJECTS, VESSEL_ROLES, Bundle, Entry, entry_digest, split_id
+from shadowfleet.refresh.snapshot import SUBJECTS, VESSEL_ROLES, Bundle, Entry, entry_digest, split_id
 
 KINDS = (
     "new_record",

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graph.store import Direction, EdgeView, NodeView, Store
+from queries.engine import run_query
 
 #: A named node with more relationships than this is not expanded (see rule 3).
 DEFAULT_MAX_DEGREE = 500
@@ -182,7 +183,7 @@ def explain_query(
     from queries.registry import get  # lazily: the query layer sits on top of the stores
 
     spec = get(query_name)
-    rows = store.run_query(query_name, params)
+    rows = run_query(store, query_name, params)
     return rows_subgraph(store, rows, spec.column_names, query=query_name, max_degree=max_degree)
 
 

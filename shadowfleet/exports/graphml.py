@@ -5,7 +5,7 @@ every property as a typed attribute (lists as JSON arrays) and ``provenance`` (a
 ``{source, record, retrieved_at}``). Relationships carry ``label`` and ``rel_type`` (the type), ``rel_key``,
 their properties and provenance. Gephi takes ``label`` as the node label; yEd shows the caption through
 its own node and edge label graphics, which are written as well. Node ids are ``Label:key`` made safe
-for XML (see :func:`graph.exports.attributes.element_id`); edge ids count from e0.
+for XML (see :func:`shadowfleet.exports.attributes.element_id`); edge ids count from e0.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import TextIO
 from xml.sax.saxutils import escape, quoteattr
 
-from graph.exports.attributes import Column, clean, edge_columns, edge_values, element_id, node_columns
-from graph.exports.attributes import node_values as node_attribute_values
-from graph.exports.source import ExportStats, GraphSource, ProgressFn, caption, text_output, tick
+from shadowfleet.exports.attributes import Column, clean, edge_columns, edge_values, element_id, node_columns
+from shadowfleet.exports.attributes import node_values as node_attribute_values
+from shadowfleet.exports.source import ExportStats, GraphSource, ProgressFn, caption, text_output, tick
 
 FORMAT = "graphml"
 _TYPES = {"string": "string", "date": "string", "int": "long", "float": "double", "bool": "boolean"}

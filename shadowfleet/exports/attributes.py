@@ -16,9 +16,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from graph.exports.source import ExportError, caption, provenance_json
 from graph.schema import Schema
 from graph.store import EdgeView, NodeView
+from shadowfleet.exports.source import ExportError, caption, provenance_json
 
 # Characters XML 1.0 cannot carry even escaped; they become U+FFFD.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from graph.refresh.config import SourceConfig, is_url
+from shadowfleet.refresh.config import SourceConfig, is_url
 
 CHUNK = 1 << 20
 USER_AGENT = "shadowfleet-refresh (+https://github.com/shadowfleet)"
