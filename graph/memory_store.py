@@ -179,14 +179,20 @@ class MemoryStore(Store):
     ) -> WriteStats:
         if self._file is None:
             assert self._graph is not None
-            snapshot = self._graph.copy()
+            # A write records what it changes and undoes exactly that if it fails, so its cost is its
+            # records, not the graph. The rare write that deletes (an identity move) copies instead.
+            snapshot = self._graph.copy() if deletes else None
+            undo = _Undo()
             try:
                 with _gc_paused():
                     if deletes:
                         self._delete_in_graph(self._graph, deletes)
-                    return self._apply(self._graph, nodes, edges, progress)
+                    return self._apply(self._graph, nodes, edges, progress, undo)
             except BaseException:
-                self._graph = snapshot
+                if snapshot is not None:
+                    self._graph = snapshot
+                else:
+                    undo.revert(self._graph)
                 raise
         # Persisted: one SQLite transaction (atomic) or one per group (bulk). The in-memory graph, if
         # this process loaded it, is dropped and re-read on next use rather than patched twice.
@@ -312,7 +318,12 @@ class MemoryStore(Store):
         return stats
 
     def _apply(
-        self, graph: nx.MultiDiGraph, nodes: NodeGroups, edges: EdgeGroups, progress: ProgressFn | None
+        self,
+        graph: nx.MultiDiGraph,
+        nodes: NodeGroups,
+        edges: EdgeGroups,
+        progress: ProgressFn | None,
+        undo: _Undo | None = None,
     ) -> WriteStats:
         stats = WriteStats()
         node_data = graph._node  # direct access: graph.nodes[...] builds a view per call
@@ -325,7 +336,12 @@ class MemoryStore(Store):
                     props, claims = row.resolve(None)
                     graph.add_node((label, key), props=dict(props), provenance=list(row.prov), claims=claims)
                     created += 1
+                    if undo is not None:
+                        undo.new_nodes.append((label, key))
                 else:
+                    if undo is not None:
+                        undo.changed.append((attrs, dict(attrs)))
+                        attrs["props"] = dict(attrs["props"])
                     props, attrs["claims"] = row.resolve(attrs["claims"])
                     attrs["props"].update(props)
                     attrs["provenance"] = merge_provenance(attrs["provenance"], row.prov)
@@ -345,7 +361,12 @@ class MemoryStore(Store):
                 if existing is None:
                     graph.add_edge(src, dst, key=edge_key, props=props, provenance=list(row.prov))
                     created += 1
+                    if undo is not None:
+                        undo.new_edges.append((src, dst, edge_key))
                 else:
+                    if undo is not None:
+                        undo.changed.append((existing, dict(existing)))
+                        existing["props"] = dict(existing["props"])
                     existing["props"].update(props)
                     existing["provenance"] = merge_provenance(existing["provenance"], row.prov)
             stats.edges_created += created
@@ -484,6 +505,27 @@ class MemoryStore(Store):
             self._graph = None
         else:
             self._graph = nx.MultiDiGraph()
+
+
+class _Undo:
+    """What an in-memory write changed, to revert it: nodes and edges it created, and the attribute
+    dicts it changed with their contents before (props dicts are copied before they change)."""
+
+    def __init__(self) -> None:
+        self.new_nodes: list[tuple[str, str]] = []
+        self.new_edges: list[tuple[Any, Any, Any]] = []
+        self.changed: list[tuple[dict[str, Any], dict[str, Any]]] = []
+
+    def revert(self, graph: nx.MultiDiGraph) -> None:
+        for attrs, before in reversed(self.changed):
+            attrs.clear()
+            attrs.update(before)
+        for src, dst, key in reversed(self.new_edges):
+            if graph.has_edge(src, dst, key):
+                graph.remove_edge(src, dst, key)
+        for node in reversed(self.new_nodes):
+            if node in graph:
+                graph.remove_node(node)
 
 
 def _missing(rel_type: str, label: str, key: str) -> StoreError:

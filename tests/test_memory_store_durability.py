@@ -56,3 +56,51 @@ def test_kill_during_write_keeps_previous_file(tmp_path: Path) -> None:
     # The torn transaction is discarded and the next write succeeds.
     reopened.write([NodeRecord("Company", "co:new", {"name": "After the crash"}, PROV)])
     assert MemoryStore(home).counts().nodes == {"Company": 101}
+
+
+def _state(store: MemoryStore) -> dict[str, object]:
+    graph = store.graph
+    return {
+        "nodes": {
+            n: (dict(a["props"]), list(a["provenance"]), list(a["claims"])) for n, a in graph.nodes(data=True)
+        },
+        "edges": sorted((u, v, k, repr(d)) for u, v, k, d in graph.edges(keys=True, data=True)),
+    }
+
+
+def test_a_failed_in_memory_write_leaves_the_graph_as_it_was(monkeypatch) -> None:
+    import graph.memory_store as ms
+    from graph.records import EdgeRecord
+
+    def share(pct: float, prov: Provenance) -> EdgeRecord:
+        return EdgeRecord(
+            "SHAREHOLDER_OF", "Company", "co:0", "Company", "co:1", "", {"share_pct": pct}, prov
+        )
+
+    store = MemoryStore(None)
+    store.write(
+        [
+            *(NodeRecord("Company", f"co:{i}", {"name": f"Kept {i}"}, PROV) for i in range(5)),
+            share(10.0, PROV),
+        ]
+    )
+    before = _state(store)
+    later = Provenance("test", "durability#3", "2024-02-01T00:00:00Z")
+    calls = {"n": 0}
+    real = ms.merge_provenance
+
+    def failing(existing, new):  # fails part-way through the merges of the second write
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise RuntimeError("disk on fire")
+        return real(existing, new)
+
+    monkeypatch.setattr(ms, "merge_provenance", failing)
+    second = [NodeRecord("Company", f"co:{i}", {"name": f"Renamed {i}"}, later) for i in range(8)]
+    try:
+        store.write([*second, share(20.0, later)])
+    except RuntimeError:
+        pass
+    else:
+        raise AssertionError("the write did not fail")
+    assert _state(store) == before
