@@ -5,7 +5,7 @@ Run from the repository root (a script, not a pytest test; nothing here asserts 
     .venv/bin/python -m tests.benchmarks.bench_queries --store both --vessels 100000
 
 The world (default seed 1: 100,000 vessels, 200,000 companies, 1,000,000 events) is built once per
-store and cached (see tests/benchmarks/query_world.py): the embedded store as a pickled graph under
+store and cached (see tests/benchmarks/query_world.py): the embedded store as an SQLite graph under
 ``--cache``, Neo4j in a private server under ``--neo4j-home`` on ``--bolt-port``/``--http-port``
 (17687/17474 by default; never the shared development server), loaded with ``neo4j-admin import``.
 

@@ -3,7 +3,7 @@
 Building a 100,000-vessel world takes minutes per store, so it is kept between runs, keyed by the
 generator's parameters (:attr:`WorldSpec.ident`):
 
-* embedded store: the pickled graph under ``<cache>/<ident>/memory/graph.pickle`` (a MemoryStore data
+* embedded store: the graph database under ``<cache>/<ident>/memory/graph.sqlite`` (a MemoryStore data
   directory), written by one ``MemoryStore.write(world, atomic=False)``;
 * Neo4j: a private server in ``<home>`` (never the shared development server), loaded with
   ``neo4j-admin database import full`` from CSV streamed out of the generator, then given the
@@ -79,7 +79,7 @@ def open_memory(spec: WorldSpec, cache: Path, log: Log, rebuild: bool = False) -
         stats = store.write(spec.world(), atomic=False)
         info["build_seconds"] = round(time.perf_counter() - t0, 1)
         info["records_written"] = stats.records
-        log(f"  {stats.records:,} records written and pickled in {info['build_seconds']}s")
+        log(f"  {stats.records:,} records written and persisted in {info['build_seconds']}s")
         return store, info
     log(f"memory: reading the cached graph {directory / FILE_NAME}")
     t0 = time.perf_counter()
