@@ -11,10 +11,9 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from graph.config import open_store
 from graph.store import NodeView, Store, StoreError
 from queries.engine import find_companies, find_vessels, run_query
-from shadowfleet.commands.query import describe, lookup, present
+from shadowfleet.commands.query import add_known_at, describe, lookup, open_view, present
 from shadowfleet.output import emit_rows
 
 
@@ -26,6 +25,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     vessel.add_argument(
         "--as-of", dest="as_of", metavar="DATE", help="as the facts stood on DATE (default today)"
     )
+    add_known_at(vessel)
     vessel.set_defaults(handler=run_vessel)
     company = sub.add_parser(
         "company", parents=[common], help="dossier of one company: every dated fact with its sources"
@@ -34,6 +34,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     company.add_argument(
         "--as-of", dest="as_of", metavar="DATE", help="as the facts stood on DATE (default today)"
     )
+    add_known_at(company)
     company.set_defaults(handler=run_company)
 
 
@@ -62,7 +63,7 @@ def _dossier(
         as_of = spec.param("as_of")
         assert as_of is not None
         params["as_of"] = as_of.convert(args.as_of, query)  # a bad date fails before the store is opened
-    with open_store(args.store) as store:
+    with open_view(args) as store:
         found: list[NodeView] = finder(store, text)
         if not found:
             raise StoreError(f"no {query} matches {text!r}")

@@ -17,10 +17,9 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from graph.config import open_store
 from queries.registry import QuerySpec
 from shadowfleet.cli import UsageError
-from shadowfleet.commands.query import add_param_arguments, lookup
+from shadowfleet.commands.query import add_param_arguments, lookup, open_view
 from shadowfleet.exports import FORMATS, ExportStats, GraphSource, StoreSource, SubgraphSource
 from shadowfleet.exports.geojson import event_labels
 from shadowfleet.exports.source import DEFAULT_BATCH
@@ -143,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
     console = Console(stderr=True)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     sub: Subgraph | None = None
-    with open_store(args.store) as store, Progress(*columns, console=console, transient=True) as progress:
+    with open_view(args) as store, Progress(*columns, console=console, transient=True) as progress:
         source: GraphSource
         if specs:
             parts = []

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import date
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
 from graph.config import open_store
+from graph.store import Store
 from queries.registry import QuerySpec, UnknownQuery, get, registry
 from shadowfleet.cli import UsageError
 from shadowfleet.output import emit_document, emit_rows
@@ -45,6 +48,35 @@ def add_param_arguments(
     """``--param NAME=VALUE`` (repeatable) and ``--as-of DATE``."""
     parser.add_argument("--param", "-p", action="append", default=[], metavar="NAME=VALUE", help=param_help)
     parser.add_argument("--as-of", dest="as_of", metavar="DATE", help="shorthand for --param as_of=DATE")
+    add_known_at(parser)
+
+
+def add_known_at(parser: argparse.ArgumentParser) -> None:
+    """``--known-at DATE``: run on the facts retrieved by DATE only (graph/known_at.py)."""
+    parser.add_argument(
+        "--known-at",
+        dest="known_at",
+        metavar="DATE",
+        help="only facts retrieved by DATE, as a backtest would see them (--as-of is when facts held)",
+    )
+
+
+@contextlib.contextmanager
+def open_view(args: argparse.Namespace) -> Iterator[Store]:
+    """The store the command names, or, with ``--known-at``, the graph as it was known that day."""
+    day = getattr(args, "known_at", None)
+    if day is not None:
+        try:
+            day = date.fromisoformat(day).isoformat()
+        except ValueError:
+            raise UsageError(f"--known-at: not a date (YYYY-MM-DD): {day!r}") from None
+    with open_store(args.store) as store:
+        if day is None:
+            yield store
+        else:
+            from graph.known_at import known_at
+
+            yield known_at(store, day)
 
 
 def lookup(name: str) -> QuerySpec:
@@ -203,7 +235,7 @@ def run_query_command(args: argparse.Namespace) -> int:
     spec = lookup(args.name)
     params = parse_params(args.param, spec, args.as_of)
     values = spec.bind(params)  # a bad value fails (exit 1) before the store is opened
-    with open_store(args.store) as store:
+    with open_view(args) as store:
         rows = run_query(store, spec.name, params)
     emit_rows(
         present(rows, args.format), spec.column_names, args.format, title=f"{spec.title} ({describe(values)})"

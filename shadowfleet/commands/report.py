@@ -13,14 +13,13 @@ from typing import Any
 
 from rich.console import Console
 
-from graph.config import open_store
 from graph.store import NodeView, StoreError
 from queries.casefile.collect import add_tracks, query_case, vessel_case
 from queries.casefile.model import CaseFile
 from queries.casefile.render import write_case
 from queries.engine import find_vessels
 from shadowfleet.commands.dossier import list_candidates
-from shadowfleet.commands.query import add_query_arguments, lookup, parse_params
+from shadowfleet.commands.query import add_known_at, add_query_arguments, lookup, open_view, parse_params
 
 MAX_TRACK_POINTS = 3000
 
@@ -35,6 +34,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     query = kinds.add_parser("query", parents=[common], help="the case file of a canned query's findings")
     add_query_arguments(query)
     vessel.add_argument("--as-of", dest="as_of", metavar="DATE", help="as the facts stood on DATE")
+    add_known_at(vessel)
     for sub_parser in (vessel, query):
         sub_parser.add_argument(
             "-o",
@@ -57,7 +57,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 def run_vessel_report(args: argparse.Namespace) -> int:
     text = " ".join(args.vessel)
-    with open_store(args.store) as store:
+    with open_view(args) as store:
         found: list[NodeView] = find_vessels(store, text)
         if not found:
             raise StoreError(f"no vessel matches {text!r}")
@@ -72,7 +72,7 @@ def run_query_report(args: argparse.Namespace) -> int:
     spec = lookup(args.name)
     params = parse_params(args.param, spec, args.as_of)
     spec.bind(params)  # a bad value fails before the store is opened
-    with open_store(args.store) as store:
+    with open_view(args) as store:
         case = query_case(store, spec.name, params)
     return _write(args, case, f"casefile-{spec.name}.html")
 
