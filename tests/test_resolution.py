@@ -28,6 +28,7 @@ from graph.resolution import (
     plan_links,
     token_agreement,
 )
+from graph.resolution.entities import entity_from_node
 from graph.store import Store
 from shadowfleet.cli import common_options
 from shadowfleet.commands import resolve as cmd
@@ -491,3 +492,26 @@ def test_match_names_is_the_same_in_parallel() -> None:
     assert serial.query_rows.tolist() == forked.query_rows.tolist()
     assert serial.index_rows.tolist() == forked.index_rows.tolist()
     assert serial.scores.tolist() == forked.scores.tolist()
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "expected"),
+    [
+        # A number names another entity: no candidate at all (issue 11's false auto-merges).
+        ("RIM GROUP INVESTMENTS", "RIM GROUP INVESTMENTS II CORP", None),
+        ("KISMET TELECOM INFRASTRUCTURE", "KISMET TELECOM INFRASTRUCTURE 2", None),
+        # The same number on both sides, and legal forms spelt two ways: the same name.
+        ("VICTORIA 2 SHIPPING LTD", "VICTORIA 2 SHIPPING LIMITED", 1.0),
+        # A trailing acronym is the same entity's name with its acronym appended.
+        (
+            "KOREA MINING DEVELOPMENT TRADING CORPORATION (KOMID)",
+            "KOREA MINING DEVELOPMENT TRADING CORPORATION",
+            1.0,
+        ),
+    ],
+)
+def test_numbers_and_trailing_acronyms(left: str, right: str, expected: float | None) -> None:
+    a = entity_from_node("Company", "co:a", {"name": left})
+    b = entity_from_node("Company", "co:b", {"name": right})
+    found = find_candidates([a, b], MatchConfig())
+    assert (found[0].score if found else None) == expected

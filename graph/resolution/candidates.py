@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -12,7 +13,7 @@ from graph.resolution.blocking import NameIndex
 from graph.resolution.config import MatchConfig
 from graph.resolution.entities import Entity, country_code
 from graph.resolution.matching import match_names
-from graph.resolution.normalise import DESCRIPTORS, NameForm, company_form, person_form
+from graph.resolution.normalise import DESCRIPTORS, NameForm, company_form, name_numbers, person_form
 from graph.resolution.scoring import FormTable
 
 
@@ -35,16 +36,26 @@ class Candidate:
         return (self.left.ref, self.right.ref)
 
 
+# A trailing "(KOMID)" or "(AAA)": lists append an entity's acronym to its name.
+_TRAILING_ACRONYM = re.compile(r"\s*\(\s*[A-Za-z0-9&.\-]{2,12}\s*\)\s*$")
+
+
 def _forms(entity: Entity) -> list[NameForm]:
     normalise = company_form if entity.label == "Company" else person_form
     forms: list[NameForm] = []
     seen: set[str] = set()
-    for name in entity.names:
-        form = normalise(name)
-        if form is not None and form.core not in seen:
-            seen.add(form.core)
-            forms.append(form)
+    for given in entity.names:
+        stripped = _TRAILING_ACRONYM.sub("", given)
+        for name in (given, stripped) if stripped and stripped != given else (given,):
+            form = normalise(name)
+            if form is not None and form.core not in seen:
+                seen.add(form.core)
+                forms.append(form)
     return forms
+
+
+def _numbers(form: NameForm) -> frozenset[str]:
+    return name_numbers(form.original)
 
 
 def penalties(a: Entity, b: Entity, fa: NameForm, fb: NameForm, config: MatchConfig) -> dict[str, float]:
@@ -56,6 +67,8 @@ def penalties(a: Entity, b: Entity, fa: NameForm, fb: NameForm, config: MatchCon
     found: dict[str, float] = {}
     country_a, country_b = country_code(a.country), country_code(b.country)
     countries_differ = bool(country_a and country_b and country_a != country_b)
+    if _numbers(fa) != _numbers(fb):
+        found["number"] = config.number_penalty
     if a.label == "Company":
         if countries_differ:
             found["jurisdiction"] = config.jurisdiction_penalty

@@ -17,7 +17,9 @@ class MatchConfig:
     values differ. ``jurisdiction_penalty`` and ``identifier_penalty`` are sized so that identical
     names with conflicting jurisdictions or identifiers score 0.90: below the auto threshold, inside
     the review band. ``birth_date_penalty`` takes identical person names with different birth dates
-    below the review threshold altogether.
+    below the review threshold altogether. ``number_penalty`` does the same for names that differ in a
+    number ("... INVESTMENTS" and "... INVESTMENTS II", "... INFRASTRUCTURE 2"): in company names a
+    number names another entity, as OpenSanctions' matcher treats a number mismatch.
     """
 
     auto_threshold: float = 0.98
@@ -27,6 +29,7 @@ class MatchConfig:
     identifier_penalty: float = 0.10
     nationality_penalty: float = 0.05
     birth_date_penalty: float = 0.20
+    number_penalty: float = 0.30
     min_auto_tokens: int = 2
     bucket_cap: int = 60
     max_candidates: int = 100

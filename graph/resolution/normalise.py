@@ -7,6 +7,7 @@ OCCRP list: "Co., Ltd.", "Pte Ltd", "OOO", "S.A. de C.V." ...), expand the busin
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import NamedTuple
 
@@ -132,6 +133,16 @@ def _plain_tokens(name: str) -> list[str]:
 
 def _form(original: str, tokens: list[str], legal_forms: frozenset[str]) -> NameForm:
     return NameForm(original, " ".join(tokens), " ".join(sorted(tokens)), legal_forms)
+
+
+# Digits, or a roman numeral from ii to xxxix (a lone "i", "v" or "x" is more often an initial).
+_NUMBER = re.compile(r"^(\d+|(?=[ivx]{2})x{0,3}(ix|iv|v?i{0,3}))$")
+
+
+def name_numbers(name: str) -> frozenset[str]:
+    """The numbers and roman numerals a name holds as words ("II", "2"), read before legal forms are
+    removed (rigour reads "II CORP" as a legal form)."""
+    return frozenset(t for t in _plain_tokens(name) if _NUMBER.match(t))
 
 
 def company_form(name: str) -> NameForm | None:
