@@ -103,8 +103,10 @@ def test_a_merge_splits_back(store: Store) -> None:
     store.write(sanctions_list())
     store.write(registry())
     assert sorted(store.get_nodes("Company", [STRONG, NAME_ONLY])) == [STRONG]
+    assert store.get_node("Alias", f"Company:{NAME_ONLY}") is not None
     move = merge.split(store, "Company", STRONG, NAME_ONLY)
     store.apply(move)
+    assert store.get_node("Alias", f"Company:{NAME_ONLY}") is None
     both = store.get_nodes("Company", [STRONG, NAME_ONLY])
     assert sorted(both) == sorted([STRONG, NAME_ONLY])
     assert both[NAME_ONLY].props["name"] == "Jade Current Shipping Ltd"
@@ -158,3 +160,20 @@ def test_a_judgement_merges_and_a_rejection_splits_every_query(store: Store, tmp
     apply_judgement(store, judgements.decide(left, right, "different", by="reviewer"))
     assert sorted(store.get_nodes("Company", [other, STRONG])) == sorted([other, STRONG])
     assert exposed(store) == before
+
+
+def test_a_later_reference_to_a_joined_key_goes_to_its_company(store: Store) -> None:
+    store.write(sanctions_list())
+    store.write(registry())
+    # What the refresh job writes about a change it saw in the registry: the entity by the key it gave.
+    change = NodeRecord("ChangeEvent", "chg:1", {"what": "rename"}, REGISTRY)
+    store.write(
+        [
+            NodeRecord("Company", NAME_ONLY),
+            change,
+            EdgeRecord("HAS_CHANGE", "Company", NAME_ONLY, "ChangeEvent", "chg:1", provenance=REGISTRY),
+        ]
+    )
+    assert sorted(store.get_nodes("Company", [STRONG, NAME_ONLY])) == [STRONG]
+    changes = store.edges("Company", [STRONG], ["HAS_CHANGE"], "out")
+    assert [(e.dst, e.props["resolved_from"]) for e in changes] == [("chg:1", NAME_ONLY)]

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from graph.identity.merge import RESOLVED_FROM, Reader, Relocation, merge, restate
+from graph.identity.merge import RESOLVED_FROM, Reader, Relocation, alias, merge, restate
 from graph.keys import normalize_name
 from graph.records import EdgeRecord, NodeRecord, Provenance, Record
 
@@ -146,7 +146,7 @@ def resolve(records: Sequence[Record], reader: CompanyReader | None) -> tuple[li
                 and joins.get(record.key, target) == target
             ):
                 joins[record.key] = target
-    out: list[Record] = []
+    out: list[Record] = [alias(LABEL, key, target, "name") for key, target in sorted(joins.items())]
     for record in records:
         if isinstance(record, NodeRecord) and record.label == LABEL and record.key in joins:
             out.append(restate(record, joins[record.key], record.key))
@@ -178,6 +178,6 @@ def resolve(records: Sequence[Record], reader: CompanyReader | None) -> tuple[li
         # Into identifiers first, so a name key that itself moves is never a target afterwards.
         for target, key in sorted(plans, key=lambda p: (p[0].startswith(WEAK_PREFIX), p)):
             if target not in merged:
-                move.add(merge(reader, LABEL, key, target))
+                move.add(merge(reader, LABEL, key, target, "name"))
                 merged.add(key)
     return out, move

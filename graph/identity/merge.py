@@ -115,12 +115,29 @@ def edge_id(edge: Any) -> EdgeId:
     return (edge.type, edge.src_label, edge.src, edge.dst_label, edge.dst, edge.key)
 
 
-def merge(reader: Reader, label: str, source: str, target: str) -> Relocation:
-    """Move every fact of node ``source`` to node ``target`` (both of ``label``) and delete ``source``."""
+ALIAS = "Alias"
+
+
+def alias_key(label: str, key: str) -> str:
+    """Key of the Alias node of ``key`` (graph/schema.yaml)."""
+    return f"{label}:{key}"
+
+
+def alias(label: str, source: str, target: str, method: str) -> NodeRecord:
+    """The Alias node that sends later references to ``source`` on to ``target``."""
+    return NodeRecord(
+        ALIAS, alias_key(label, source), {"of_label": label, "target": target, "method": method}
+    )
+
+
+def merge(reader: Reader, label: str, source: str, target: str, method: str = "judgement") -> Relocation:
+    """Move every fact of node ``source`` to node ``target`` (both of ``label``), delete ``source`` and
+    leave an Alias, so that records naming ``source`` later resolve to ``target``."""
     move = Relocation()
     views = reader.get_nodes(label, [source])
     if source == target or source not in views:
         return move
+    move.records.append(alias(label, source, target, method))
     for direction, outgoing in (("out", True), ("in", False)):
         for edge in reader.edges(label, [source], None, direction):
             move.delete_edges.append(edge_id(edge))
@@ -153,6 +170,7 @@ def split(reader: Reader, label: str, survivor: str, source: str) -> Relocation:
                 move.records += moved_edge(edge, outgoing, source, None)
     statements = [s for s in node_statements(view) if s.provenance and s.provenance.encode() in records]
     move.records += [restate(s, source, None) for s in statements if set(s.props) != {SOURCE_KEYS}]
+    move.delete_nodes.append((ALIAS, alias_key(label, source)))
     if records:
         move.retract[(label, survivor)] = records
     if not statements and move.records:
