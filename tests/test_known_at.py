@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from test_identity_companies import HULL, STRONG, registry, sanctions_list
 
 from graph.known_at import known_at
@@ -38,38 +39,43 @@ def test_a_restated_value_falls_back_to_what_was_known(store: Store) -> None:
     late = Provenance("fictional-registry", "b.csv#1", "2024-01-10T00:00:00Z")
     store.write([NodeRecord("Vessel", HULL, {"imo": HULL[4:], "deadweight": 104500.0}, early)])
     store.write([NodeRecord("Vessel", HULL, {"imo": HULL[4:], "deadweight": 104800.0}, late)])
-    assert known_at(store, "2023-06-01").get_node("Vessel", HULL).props["deadweight"] == 104500.0  # type: ignore[union-attr]
-    assert known_at(store, "2024-06-01").get_node("Vessel", HULL).props["deadweight"] == 104800.0  # type: ignore[union-attr]
+    for day, deadweight in (("2023-06-01", 104500.0), ("2024-06-01", 104800.0)):
+        vessel = known_at(store, day).get_node("Vessel", HULL)
+        assert vessel is not None and vessel.props["deadweight"] == deadweight
 
 
-def test_cli_known_at(tmp_path: Path, monkeypatch) -> None:
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An embedded data directory holding the registry and the sanctions list, as SHADOWFLEET_HOME."""
     from graph.memory_store import MemoryStore
-    from shadowfleet.cli import main
 
-    home = tmp_path / "home"
-    store = MemoryStore(home)
+    folder = tmp_path / "home"
+    store = MemoryStore(folder)
     store.write(sanctions_list())
     store.write(registry())
     store.close()
-    monkeypatch.setenv("SHADOWFLEET_HOME", str(home))
-    args = ["query", "run", "sanctions-exposure", "--as-of", "2024-06-01", "--format", "json"]
-    assert main([*args, "--known-at", "2024-01-20"]) == 0
-    assert main([*args, "--known-at", "20 January"]) == 2
+    monkeypatch.setenv("SHADOWFLEET_HOME", str(folder))
+    return folder
 
 
-def test_known_at_rows_print(tmp_path: Path, monkeypatch, capsys) -> None:
-    from graph.memory_store import MemoryStore
+def _cli_rows(capsys: pytest.CaptureFixture[str], *argv: str) -> list[dict]:
     from shadowfleet.cli import main
 
-    home = tmp_path / "home"
-    store = MemoryStore(home)
-    store.write(sanctions_list())
-    store.write(registry())
-    store.close()
-    monkeypatch.setenv("SHADOWFLEET_HOME", str(home))
     capsys.readouterr()
-    assert main(["company", STRONG, "--known-at", "2024-01-20", "--format", "json"]) == 0
-    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.strip()]
+    assert main([*argv, "--format", "json"]) == 0
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.strip()]
+
+
+def test_cli_known_at(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from shadowfleet.cli import main
+
+    query = ["query", "run", "sanctions-exposure", "--as-of", "2024-06-01"]
+    assert _cli_rows(capsys, *query, "--known-at", "2024-01-20") == []
+    assert (HULL, STRONG) in {
+        (r["entity"], r["sanctioned"]) for r in _cli_rows(capsys, *query, "--known-at", "2024-03-01")
+    }
+    assert main([*query, "--known-at", "20 January"]) == 2
+    rows = _cli_rows(capsys, "company", STRONG, "--known-at", "2024-01-20")
     # What the registry said by 2024-01-20: the name (and the key it gave); nothing of the list yet.
     assert {r["fact"] for r in rows if r["kind"] == "property"} == {"name", "name_key", "source_keys"}
     assert not [r for r in rows if r["fact"] == "SANCTIONED_AS"]
