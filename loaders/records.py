@@ -1,6 +1,8 @@
 """The native format: graph records as JSON lines, one node or relationship per line.
 
-A node line: ``{"node": "Vessel", "key": "imo:9289518", "props": {...}, "provenance": [...]}``.
+A node line: ``{"node": "Vessel", "key": "imo:9289518", "props": {...}, "provenance": [...]}``, and,
+when written by an export, ``"claims": [{"property", "value", "held", "provenance"}, ...]``: which
+record states which value (graph/evidence.py), restored exactly on load.
 A relationship line: ``{"rel": "FLAGGED", "from": ["Vessel", "imo:..."], "to": ["Country", "PA"],
 "key": "...", "props": {...}, "provenance": [...]}``. Provenance entries are objects with source,
 record and retrieved_at; a line without provenance gets the file and line as its record id. This is
@@ -34,7 +36,31 @@ def to_records(obj: Any, default: Provenance) -> list[NodeRecord | EdgeRecord]:
     props = obj.get("props") or {}
     if "node" in obj:
         schema.check_node(obj["node"], props)
-        return [NodeRecord(obj["node"], str(obj["key"]), props, p) for p in _provenances(obj, default)]
+        label, key = obj["node"], str(obj["key"])
+        claims = obj.get("claims")
+        if not claims:
+            return [NodeRecord(label, key, props, p) for p in _provenances(obj, default)]
+        # An export with claims: each claim is restated by its own record, so every value keeps
+        # exactly its sources; properties no claim states, and records that state none, come along.
+        by_record: dict[Provenance, list[NodeRecord]] = {p: [] for p in _provenances(obj, default)}
+        claimed: set[str] = set()
+        for claim in claims:
+            p = claim["provenance"]
+            prov = Provenance(p["source"], p["record"], p["retrieved_at"])
+            stated = {claim["property"]: claim["value"]}
+            schema.check_node(label, stated)
+            by_record.setdefault(prov, []).append(
+                NodeRecord(label, key, stated, prov, observed=claim.get("held"))
+            )
+            claimed.add(claim["property"])
+        # In the node's provenance order, so the reloaded node lists its records as the export did.
+        out: list[NodeRecord | EdgeRecord] = []
+        for prov, stated_by in by_record.items():
+            out += stated_by or [NodeRecord(label, key, {}, prov)]
+        rest = {k: v for k, v in props.items() if k not in claimed}
+        if rest:
+            out.append(NodeRecord(label, key, rest))
+        return out
     if "rel" in obj:
         (src_label, src), (dst_label, dst) = obj["from"], obj["to"]
         schema.check_edge(obj["rel"], src_label, dst_label, props)

@@ -87,6 +87,12 @@ def snapshot(store: Store) -> Snapshot:
     return nodes, edges
 
 
+def claims(store: Store) -> dict[tuple[str, str], list[str]]:
+    """Every node's claims (graph/evidence.py), sorted."""
+    source = StoreSource(store, batch_size=97)
+    return {(n.label, n.key): sorted(n.claims) for b in source.node_batches() for n in b}
+
+
 def empty_twin(store: Store, tmp_path: Path) -> Store:
     """An empty store of the same kind (Neo4j Community has one database: the case's, cleared)."""
     if isinstance(store, MemoryStore):
@@ -115,6 +121,7 @@ def test_jsonl_round_trip(case: Store, cli: list[str], tmp_path: Path) -> None:
     assert (stats.nodes_created, stats.edges_created) == (len(before[0]), len(before[1]))
     assert twin.counts() == counts
     assert snapshot(twin) == before
+    assert claims(twin) == claims(case)  # which record states which value, restored exactly
 
 
 def test_jsonl_reload_changes_nothing(case: Store, tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ import json
 from pathlib import Path
 from typing import Any, TextIO
 
+from graph import evidence
 from graph.store import EdgeView, NodeView
 from shadowfleet.exports.source import (
     ExportStats,
@@ -33,13 +34,24 @@ FORMAT = "jsonl"
 
 
 def node_line(node: NodeView) -> dict[str, Any]:
-    """The records-format object for one node."""
-    return {
+    """The records-format object for one node, with its claims (which record states which value)."""
+    line = {
         "node": node.label,
         "key": node.key,
         "props": node.props,
         "provenance": decode_provenance(node.provenance, f"{node.label} {node.key!r}"),
     }
+    if node.claims:
+        line["claims"] = [claim_object(c) for c in node.claims]
+    return line
+
+
+def claim_object(claim: str) -> dict[str, Any]:
+    """One claim (graph/evidence.py) as a records-format object."""
+    name, _, value, prov, _ = evidence.parse(claim)
+    held = claim.split(evidence.SEP, 4)[3] or None
+    data = json.loads(prov)
+    return {"property": name, "value": value, "held": held, "provenance": data}
 
 
 def edge_line(edge: EdgeView) -> dict[str, Any]:
