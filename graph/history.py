@@ -6,8 +6,10 @@ period (``valid_to`` = the date the change was first seen) and opens a new one. 
 each value held is its own relationship, keyed by the date it was first seen.
 
 The fold is pure: given the periods already stored and the new observations it returns the edge
-records to upsert. Observations should arrive in date order across loads; an observation older than
-the stored history opens a period that ends where the next stored one starts.
+records to upsert. Each period keeps its sightings (date and provenance of every observation), so when
+an observation older than the stored history arrives, the store folds all of them again from scratch
+(``replay``): loading snapshots in any order gives the same periods, each citing exactly the records
+that saw it.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from graph.records import EdgeRecord
+from graph.records import EdgeRecord, Provenance
 
 
 @dataclass
@@ -37,11 +39,59 @@ class Period:
         return self.props.get("valid_from") or self.props.get("first_seen") or ""
 
 
+SIGHTING_SEP = "\u241f"
+# Properties the fold computes; everything else on a period is what the source stated.
+FOLDED = frozenset(
+    {"valid_from", "valid_to", "first_seen", "last_seen", "began_after", "ended_after", "sightings"}
+)
+
+
+def sighting(obs: EdgeRecord) -> str:
+    """One observation as kept on its period: ``<date>␟<provenance JSON>`` (empty without provenance), so
+    that the periods can be folded again exactly when an older snapshot arrives later."""
+    return f"{obs.observed or ''}{SIGHTING_SEP}{obs.provenance.encode() if obs.provenance else ''}"
+
+
 def _observed_props(obs: EdgeRecord) -> dict[str, Any]:
     props = dict(obs.props)
     props["first_seen"] = obs.observed
     props["last_seen"] = obs.observed
+    props["sightings"] = [sighting(obs)]
     return props
+
+
+def _add_sighting(period: Period, obs: EdgeRecord) -> bool:
+    seen = period.props.get("sightings")
+    if seen is None:
+        return False
+    entry = sighting(obs)
+    if entry in seen:
+        return False
+    period.props["sightings"] = sorted([*seen, entry])
+    return True
+
+
+def replayable(periods: Iterable[Period]) -> bool:
+    """True when every period was built from sightings that it keeps (so it can be folded again)."""
+    return all(p.props.get("sightings") for p in periods)
+
+
+def replay(
+    periods: Iterable[Period], rel_type: str, subject: tuple[str, str], subject_is_src: bool
+) -> list[EdgeRecord]:
+    """The observations stored periods were folded from, back as records (each with its provenance)."""
+    out: list[EdgeRecord] = []
+    for period in periods:
+        stated = {k: v for k, v in period.props.items() if k not in FOLDED}
+        for entry in period.props.get("sightings") or ():
+            date, _, prov = entry.partition(SIGHTING_SEP)
+            provenance = Provenance.decode(prov) if prov else None
+            if subject_is_src:
+                ends = (subject[0], subject[1], period.other_label, period.other)
+            else:
+                ends = (period.other_label, period.other, subject[0], subject[1])
+            out.append(EdgeRecord(rel_type, *ends, "", stated, provenance, observed=date))
+    return out
 
 
 def fold_single_valued(
@@ -67,6 +117,8 @@ def fold_single_valued(
         ):
             if date > (current.props.get("last_seen") or ""):
                 current.props["last_seen"] = date
+                current.changed = True
+            if _add_sighting(current, obs):
                 current.changed = True
             if obs.provenance is not None:
                 current.provenance.append(obs.provenance)
@@ -118,6 +170,7 @@ def fold_multi_valued(existing: list[Period], observations: Iterable[EdgeRecord]
                 found.props["last_seen"] = date
                 found.changed = True
             found.props.update({k: v for k, v in obs.props.items() if found.props.get(k) != v})
+            _add_sighting(found, obs)
             found.record = found.record or obs
         if obs.provenance is not None:
             found.provenance.append(obs.provenance)

@@ -28,6 +28,8 @@ TEMPORAL_PROPERTIES: dict[str, str] = {
     # old one ended after ended_after, by valid_to (graph/history.py).
     "began_after": "date",
     "ended_after": "date",
+    # The observations a period was folded from (date and provenance), to fold again exactly.
+    "sightings": "string_list",
 }
 # Every relationship may say which key its source gave the end that the identity layer resolved
 # (graph/identity): the join stays visible and can be undone.

@@ -15,7 +15,15 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from graph import evidence
-from graph.history import Period, fold_multi_valued, fold_single_valued, group_observations
+from graph.history import (
+    Period,
+    fold_multi_valued,
+    fold_single_valued,
+    group_observations,
+    replay,
+    replayable,
+    sighting,
+)
 from graph.identity import resolve_batch
 from graph.identity.merge import Relocation
 from graph.records import EdgeRecord, NodeRecord, Provenance, Record
@@ -186,7 +194,7 @@ class Store(ABC):
         deletes = Deletions(move.delete_nodes, move.delete_edges, move.retract)
         nodes, edges, observed, _ = self._coalesce(resolved)
         if observed:
-            self._fold(observed, edges)
+            deletes.edges += self._fold(observed, edges)
         stats = self._write_rows(
             nodes,
             edges,
@@ -203,9 +211,9 @@ class Store(ABC):
         transaction: its deletions and withdrawals, then its records, written as they are (not
         resolved again: a split must not be re-joined by the rule it undoes)."""
         nodes, edges, observed, count = self._coalesce(move.records)
+        deletes = Deletions(move.delete_nodes, list(move.delete_edges), move.retract)
         if observed:
-            self._fold(observed, edges)
-        deletes = Deletions(move.delete_nodes, move.delete_edges, move.retract)
+            deletes.edges += self._fold(observed, edges)
         stats = self._write_rows(
             nodes, edges, self.default_batch_size, atomic=True, progress=progress, deletes=deletes
         )
@@ -322,8 +330,14 @@ class Store(ABC):
                         erow.prov.append(enc)
         return nodes, edges, observed, count
 
-    def _fold(self, observed: list[EdgeRecord], edges: EdgeGroups) -> None:
-        """Turn snapshot observations into dated periods, reading the periods already stored."""
+    def _fold(
+        self, observed: list[EdgeRecord], edges: EdgeGroups
+    ) -> list[tuple[str, str, str, str, str, str]]:
+        """Turn snapshot observations into dated periods, reading the periods already stored.
+
+        Returns the stored periods to delete: when an observation is older than what is stored, the
+        subject's periods are folded again from all their sightings (graph/history.replay), so the
+        result does not depend on the order the snapshots were loaded in."""
         subject_end = {name: rel.timeline for name, rel in self.schema.relationships.items()}
         groups = group_observations(observed, subject_end)
         wanted: dict[tuple[str, str, str], set[str]] = defaultdict(set)
@@ -335,8 +349,12 @@ class Store(ABC):
             for view in self.edges(label, sorted(keys), [rel_type], direction):
                 subject = view.src if end == "from" else view.dst
                 stored[(rel_type, end, label, subject)].append(view)
+        dropped: list[tuple[str, str, str, str, str, str]] = []
         for (rel_type, end, label, key), obs in groups.items():
             rel = self.schema.rel(rel_type)
+            # Undated values a list gives besides the current one ("former" flags, aliases) are
+            # history without a place on the timeline: a new observation must not close them.
+            views = [v for v in stored.get((rel_type, end, label, key), []) if "status" not in v.props]
             existing = [
                 Period(
                     v.dst_label if end == "from" else v.src_label,
@@ -344,11 +362,15 @@ class Store(ABC):
                     v.key,
                     dict(v.props),
                 )
-                for v in stored.get((rel_type, end, label, key), [])
-                # Undated values a list gives besides the current one ("former" flags, aliases) are
-                # history without a place on the timeline: a new observation must not close them.
-                if "status" not in v.props
+                for v in views
             ]
+            latest = max((p.props.get("last_seen") or "" for p in existing), default="")
+            known = {s for p in existing for s in p.props.get("sightings") or ()}
+            older = [o for o in obs if (o.observed or "") < latest and sighting(o) not in known]
+            if rel.single_valued and older and replayable(existing):
+                obs = replay(existing, rel_type, (label, key), end == "from") + list(obs)
+                dropped += [(v.type, v.src_label, v.src, v.dst_label, v.dst, v.key) for v in views]
+                existing = []
             if rel.single_valued:
                 touched = fold_single_valued(existing, obs, subject_is_src=end == "from")
             else:
@@ -367,6 +389,7 @@ class Store(ABC):
                     enc = prov.encode()
                     if enc not in row.prov:
                         row.prov.append(enc)
+        return dropped
 
 
 def merge_provenance(existing: list[str], new: Iterable[str]) -> list[str]:

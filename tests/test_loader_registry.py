@@ -265,3 +265,37 @@ def test_shipped_mappings_are_valid() -> None:
         fmt = name.split("-")[0]
         mapping = load_mapping(MAPPINGS_DIR / f"{name}.yaml", fmt, catalogues[fmt])
         assert mapping.fields
+
+
+def _history(store: Store) -> dict[str, object]:
+    """Every period of the test vessels (all fields, sources) and their properties."""
+    keys = ["imo:1000019", "imo:1000021"]
+    rels = ["NAMED", "FLAGGED", "HAS_MMSI", "HAS_CALL_SIGN"]
+    owners = ["REGISTERED_OWNER_OF", "SHIP_MANAGER_OF", "ISM_MANAGER_OF", "OPERATOR_OF"]
+    edges = store.edges("Vessel", keys, rels, "out") + store.edges("Vessel", keys, owners, "in")
+    return {
+        "edges": sorted(
+            (
+                e.type,
+                e.src,
+                e.dst,
+                e.key,
+                sorted((k, str(v)) for k, v in e.props.items()),
+                sorted(e.provenance),
+            )
+            for e in edges
+        ),
+        "nodes": {k: (v.props, sorted(v.claims)) for k, v in store.get_nodes("Vessel", keys).items()},
+    }
+
+
+@pytest.mark.parametrize("order", [(0, 1, 2), (2, 1, 0), (1, 2, 0), (0, 2, 1)])
+def test_snapshots_in_any_order_give_the_same_graph(store: Store, order: tuple[int, ...]) -> None:
+    from graph.memory_store import MemoryStore
+
+    reference = MemoryStore(None)
+    for index in range(3):
+        load_snapshot(reference, index)
+    for index in order:
+        load_snapshot(store, index)
+    assert _history(store) == _history(reference)
