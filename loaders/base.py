@@ -67,11 +67,14 @@ class LoadOutput:
     records: list[Record] = field(default_factory=list)
     rejects: list[Reject] = field(default_factory=list)
     rows_read: int = 0
+    # file name -> the retrieval time its records cite, and where that time came from
+    retrieved: dict[str, str] = field(default_factory=dict)
 
     def extend(self, other: LoadOutput) -> None:
         self.records.extend(other.records)
         self.rejects.extend(other.rejects)
         self.rows_read += other.rows_read
+        self.retrieved.update(other.retrieved)
 
 
 class Loader(Protocol):
@@ -89,10 +92,27 @@ def get_loader(fmt: str) -> Loader:
 
 def retrieved_at(path: Path, options: LoadOptions) -> str:
     """When the source file was retrieved: the explicit option, else the file's modification time (UTC)."""
+    return retrieval(path, options)[0]
+
+
+def retrieval(path: Path, options: LoadOptions, published: str | None = None) -> tuple[str, str]:
+    """The time a file's records cite as retrieved, and where it came from: ``--retrieved-at``, else
+    the publication time the file states (``published``: a list's own date), else the file's
+    modification time, which on a copy or a checkout says little (the load summary says so)."""
     if options.retrieved_at:
-        return options.retrieved_at
+        return options.retrieved_at, "--retrieved-at"
+    if published:
+        try:
+            stamp = datetime.fromisoformat(published.replace("Z", "+00:00"))
+        except ValueError:
+            stamp = None
+        if stamp is not None:
+            stamp = stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+            text = stamp.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+            return text, "the publication time the file states"
     stamp = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
-    return stamp.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    text = stamp.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return text, "the file's modification time: give --retrieved-at to state when it was obtained"
 
 
 def provenance(source: str, path: Path, record_id: str | int, when: str) -> Provenance:

@@ -24,7 +24,7 @@ from typing import IO
 
 from graph.keys import address_key, company_key, is_valid_imo, name_key, person_key, vessel_key
 from graph.records import EdgeRecord, NodeRecord, Provenance, Record
-from loaders.base import LoadError, LoadOptions, LoadOutput, Reject, provenance, require_file, retrieved_at
+from loaders.base import LoadError, LoadOptions, LoadOutput, Reject, provenance, require_file, retrieval
 from loaders.countries import Country, lookup_country
 from loaders.identifiers import extract_imo, identity_anomalies
 
@@ -311,7 +311,9 @@ def load(paths: Sequence[Path], options: LoadOptions) -> LoadOutput:
     parsed = [(Path(p), *read_entries(Path(p))) for p in paths]
     out = LoadOutput()
     for path, generated, entries in parsed:
-        when = retrieved_at(path, options)
+        # The list says when it was generated: its records cite that, not the copy's modification time.
+        when, how = retrieval(path, options, generated)
+        out.retrieved[path.name] = f"{when} ({how})"
         as_of = options.as_of or (generated[:10] if generated and _DATE.match(generated[:10]) else None)
         for entry in entries:
             out.rows_read += 1

@@ -262,3 +262,18 @@ def test_files_of_another_format_are_load_errors(tmp_path: Path, content: str, m
     path.write_text(content)
     with pytest.raises(LoadError, match=message):
         load([path], LoadOptions())
+
+
+def test_records_cite_the_list_publication_time(un_xml: Path) -> None:
+    # Without --retrieved-at: the list's own dateGenerated, not this copy's modification time.
+    out = load([un_xml], LoadOptions())
+    cited = {r.provenance.retrieved_at for r in out.records if r.provenance and r.provenance.retrieved_at}
+    assert cited == {"2026-02-27T00:00:09Z"}
+    assert out.retrieved == {
+        "UN_consolidated.xml": "2026-02-27T00:00:09Z (the publication time the file states)"
+    }
+
+
+def test_an_explicit_retrieval_time_wins(loaded: LoadOutput) -> None:
+    cited = {r.provenance.retrieved_at for r in loaded.records if r.provenance and r.provenance.retrieved_at}
+    assert cited == {WHEN}

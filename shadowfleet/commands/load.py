@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from graph.config import data_home, open_store
 from graph.store import Store, WriteStats
-from loaders.base import FORMATS, LoadError, LoadOptions, LoadOutput, Reject, get_loader
+from loaders.base import FORMATS, LoadError, LoadOptions, LoadOutput, Reject, get_loader, retrieval
 from shadowfleet.output import emit_document, emit_rows
 
 
@@ -29,6 +29,11 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     parser.add_argument("--source", help="source name recorded in provenance (default: per format)")
     parser.add_argument("--rejects", type=Path, help="where to write rejected rows (JSON lines)")
     parser.set_defaults(handler=run)
+
+
+def _retrievals(files: list[Path], options: LoadOptions) -> dict[str, str]:
+    """For each file, the retrieval time its records cite and where it came from."""
+    return {p.name: f"{when} ({how})" for p in files if p.is_file() for when, how in [retrieval(p, options)]}
 
 
 def write_rejects(rejects: list[Reject], fmt: str, target: Path | None) -> Path | None:
@@ -84,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
         "relationships_created": stats.edges_created,
         "relationships_merged": stats.edges_merged,
         "new_entities_by_label": stats.created_by_label,
+        "retrieved_at": output.retrieved or _retrievals(args.files, options),
     }
     if args.format == "json":
         emit_document(summary, "json")
