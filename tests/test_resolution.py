@@ -170,7 +170,13 @@ def test_jurisdiction_mismatch_drops_near_names() -> None:
 
 def test_conflicting_legal_forms_and_identifiers_are_penalised() -> None:
     found = find_candidates([entity("co:a", "Norvane Marine Ltd"), entity("co:b", "Norvane Marine S.A.")])
-    assert found[0].penalties == {"legal_form": 0.05} and found[0].score == 0.95
+    assert found[0].penalties == {"legal_form": 0.10} and found[0].score == 0.90
+    # Specific forms, not generic classes: LIMITED and GMBH differ (both "llc" to rigour's generic
+    # table); LTD and LIMITED are one form.
+    found = find_candidates([entity("co:a", "Norvane Marine Limited"), entity("co:b", "Norvane Marine GmbH")])
+    assert found[0].penalties == {"legal_form": 0.10}
+    found = find_candidates([entity("co:a", "Norvane Marine Limited"), entity("co:b", "NORVANE MARINE LTD")])
+    assert found[0].penalties == {} and found[0].score == 1.0
     found = find_candidates(
         [
             entity("co:a", "Norvane Marine Ltd", identifiers={"lei": "A1"}),

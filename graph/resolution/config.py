@@ -14,10 +14,12 @@ class MatchConfig:
     """Thresholds, penalties and blocking limits. Scores are on a 0..1 scale.
 
     The penalties are subtracted from the name similarity when both sides state the attribute and the
-    values differ. ``jurisdiction_penalty`` and ``identifier_penalty`` are sized so that identical
-    names with conflicting jurisdictions or identifiers score 0.90: below the auto threshold, inside
-    the review band. ``birth_date_penalty`` takes identical person names with different birth dates
-    below the review threshold altogether. ``number_penalty`` does the same for names that differ in a
+    values differ. ``jurisdiction_penalty``, ``identifier_penalty`` and ``legal_form_penalty`` (two
+    different specific legal forms: "LIMITED" against "GMBH", "L.L.C." against "FZE", "E.V." against
+    "ASBL", which OFAC and the UN use for distinct branches of one organisation) are sized so that
+    identical names with such a conflict score 0.90: below the auto threshold, inside the review band.
+    ``birth_date_penalty`` takes identical person names with different birth dates below the review
+    threshold altogether. ``number_penalty`` does the same for names that differ in a
     number ("... INVESTMENTS" and "... INVESTMENTS II", "... INFRASTRUCTURE 2"): in company names a
     number names another entity, as OpenSanctions' matcher treats a number mismatch.
     """
@@ -25,7 +27,7 @@ class MatchConfig:
     auto_threshold: float = 0.98
     review_threshold: float = 0.85
     jurisdiction_penalty: float = 0.10
-    legal_form_penalty: float = 0.05
+    legal_form_penalty: float = 0.10
     identifier_penalty: float = 0.10
     nationality_penalty: float = 0.05
     birth_date_penalty: float = 0.20

@@ -151,8 +151,10 @@ def company_form(name: str) -> NameForm | None:
     if not plain:
         return None
     text = " ".join(plain)
-    found = extract_org_types(text, generic=True)
+    found = extract_org_types(text, generic=False)
     if found:
+        # The specific forms (ltd, gmbh, sarl, fze, e.v., asbl), not rigour's generic classes (llc, ngo):
+        # "... LIMITED" and "... GMBH" are companies of two countries' laws, "LTD" and "LIMITED" one.
         key = tuple(sorted({target for _, target in found}))
         legal_forms = _LEGAL_FORMS.setdefault(key, frozenset(key))
         plain = remove_org_types(text).split()
