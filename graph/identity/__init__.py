@@ -16,13 +16,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from graph.identity import aliases, companies, hulls
-from graph.identity.merge import Relocation
+from graph.identity.merge import Reader, Relocation
 from graph.records import Record
 
 
-def resolve_batch(
-    records: Sequence[Record], reader: companies.CompanyReader
-) -> tuple[list[Record], Relocation]:
+def resolve_batch(records: Sequence[Record], reader: Reader) -> tuple[list[Record], Relocation]:
     """The batch with every reference resolved to its entity's node, and the moves of stored facts
     that this batch's identities now explain (to write in the same transaction)."""
     resolved = aliases.resolve(records, reader)

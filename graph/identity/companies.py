@@ -23,7 +23,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any
 
 from graph.identity.merge import RESOLVED_FROM, Reader, Relocation, alias, merge, restate
 from graph.keys import normalize_name
@@ -32,12 +31,6 @@ from graph.records import EdgeRecord, NodeRecord, Provenance, Record
 NAME_KEY = "name_key"
 WEAK_PREFIX = "co:"
 LABEL = "Company"
-
-
-class CompanyReader(Reader):
-    """A reader that can also look companies up by a property (the narrow store interface)."""
-
-    def find_nodes(self, label: str, prop: str, values: Sequence[Any]) -> list[Any]: ...
 
 
 @dataclass(frozen=True)
@@ -87,7 +80,7 @@ def _target(
     return None
 
 
-def _rejected(reader: CompanyReader | None, known: dict[str, dict[str, Known]]) -> set[tuple[str, str]]:
+def _rejected(reader: Reader | None, known: dict[str, dict[str, Known]]) -> set[tuple[str, str]]:
     """Pairs a reviewer judged different (POSSIBLY_SAME_AS with method ``rejected``), both ways round:
     no rule joins them again."""
     weak = sorted({k for ks in known.values() for k in ks if k.startswith(WEAK_PREFIX)})
@@ -101,7 +94,7 @@ def _rejected(reader: CompanyReader | None, known: dict[str, dict[str, Known]]) 
     return pairs
 
 
-def _known(records: Sequence[Record], reader: CompanyReader | None) -> dict[str, dict[str, Known]]:
+def _known(records: Sequence[Record], reader: Reader | None) -> dict[str, dict[str, Known]]:
     """Companies by name key (from the batch and the store), each with its jurisdiction and sources."""
     found: dict[tuple[str, str], tuple[str | None, set[str]]] = {}
     for record in records:
@@ -123,7 +116,7 @@ def _known(records: Sequence[Record], reader: CompanyReader | None) -> dict[str,
     return names
 
 
-def resolve(records: Sequence[Record], reader: CompanyReader | None) -> tuple[list[Record], Relocation]:
+def resolve(records: Sequence[Record], reader: Reader | None) -> tuple[list[Record], Relocation]:
     """The batch with name-keyed companies joined where one candidate is certain, and the moves of
     companies stored under a name key that this batch's companies now explain."""
     records = with_name_keys(records)

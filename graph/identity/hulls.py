@@ -26,27 +26,23 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import Any
 
-from graph.identity.merge import SOURCE_KEYS, Relocation, edge_id, moved_edge, node_statements, restate
+from graph.identity.merge import (
+    SOURCE_KEYS,
+    Reader,
+    Relocation,
+    edge_id,
+    moved_edge,
+    node_statements,
+    restate,
+)
 from graph.records import EdgeRecord, NodeRecord, Record
 
 # Properties of the node at the other end that date a fact about a vessel (as the dossiers read them).
 EVENT_TIME = ("start", "arrival", "listing_date", "observed")
 MMSI_PREFIX = "mmsi:"
 HULL_PREFIX = "imo:"
-
-
-class IdentityReader(Protocol):
-    """The reads the identity layer needs from a store (the narrow store interface)."""
-
-    def edges(
-        self, label: str, keys: Sequence[str], types: Sequence[str] | None = None, direction: Any = "out"
-    ) -> list[Any]: ...
-
-    def get_nodes(self, label: str, keys: Sequence[str]) -> dict[str, Any]: ...
-
-    def find_nodes(self, label: str, prop: str, values: Sequence[Any]) -> list[Any]: ...
 
 
 @dataclass(frozen=True)
@@ -100,7 +96,7 @@ class Ties:
         return next(iter(hulls)) if len(hulls) == 1 else None
 
     @classmethod
-    def gather(cls, records: Sequence[Record], mmsis: Iterable[str], reader: IdentityReader | None) -> Ties:
+    def gather(cls, records: Sequence[Record], mmsis: Iterable[str], reader: Reader | None) -> Ties:
         """Ties for ``mmsis`` stated by the batch and already stored."""
         ties = cls()
         wanted = set(mmsis)
@@ -130,7 +126,7 @@ class Ties:
         ties._close(records, reader)
         return ties
 
-    def _close(self, records: Sequence[Record], reader: IdentityReader | None) -> None:
+    def _close(self, records: Sequence[Record], reader: Reader | None) -> None:
         """End each dated tie where the same hull was next seen with another MMSI, as the store's fold
         of HAS_MMSI periods will (a hull has one MMSI at a time), taking this batch's sightings into
         account before they are folded."""
@@ -172,7 +168,7 @@ def _edge_time(record: EdgeRecord, other_props: dict[str, Any] | None) -> str | 
     return str(t) if t is not None else None
 
 
-def resolve(records: Sequence[Record], reader: IdentityReader | None) -> list[Record]:
+def resolve(records: Sequence[Record], reader: Reader | None) -> list[Record]:
     """The batch with every MMSI-keyed vessel reference that a tie resolves rewritten to its hull."""
     mmsis = {
         m
@@ -250,7 +246,7 @@ def _tied_mmsis(records: Sequence[Record]) -> list[str]:
     return sorted(tied)
 
 
-def relocations(records: Sequence[Record], reader: IdentityReader) -> Relocation | None:
+def relocations(records: Sequence[Record], reader: Reader) -> Relocation | None:
     """Re-judge every stored fact named by an MMSI that ``records`` tie to a hull: each goes to the hull
     that held the MMSI at its time (or back to the MMSI-keyed vessel), with the records behind it."""
     tied = _tied_mmsis(records)
@@ -300,7 +296,7 @@ def relocations(records: Sequence[Record], reader: IdentityReader) -> Relocation
     return moved if moved.records else None
 
 
-def _any_resolved(reader: IdentityReader, stored: dict[str, Any]) -> bool:
+def _any_resolved(reader: Reader, stored: dict[str, Any]) -> bool:
     return any(SOURCE_KEYS in view.props for view in stored.values())
 
 
@@ -310,9 +306,7 @@ def _named_mmsi(edge: Any, outgoing: bool) -> str | None:
     return _mmsi_of(holder) or _mmsi_of(str(edge.props.get("resolved_from") or ""))
 
 
-def _other_ends(
-    reader: IdentityReader, edges: list[tuple[Any, bool]]
-) -> dict[tuple[str, str], dict[str, Any]]:
+def _other_ends(reader: Reader, edges: list[tuple[Any, bool]]) -> dict[tuple[str, str], dict[str, Any]]:
     wanted: dict[str, set[str]] = defaultdict(set)
     for edge, outgoing in edges:
         label, key = (edge.dst_label, edge.dst) if outgoing else (edge.src_label, edge.src)

@@ -24,13 +24,15 @@ EdgeId = tuple[str, str, str, str, str, str]  # type, src label, src, dst label,
 
 
 class Reader(Protocol):
-    """The reads a merge or split needs from a store (the narrow store interface)."""
+    """The reads the identity layer needs from a store (the narrow store interface)."""
 
     def edges(
         self, label: str, keys: Sequence[str], types: Sequence[str] | None = None, direction: Any = "out"
     ) -> list[Any]: ...
 
     def get_nodes(self, label: str, keys: Sequence[str]) -> dict[str, Any]: ...
+
+    def find_nodes(self, label: str, prop: str, values: Sequence[Any]) -> list[Any]: ...
 
 
 @dataclass
