@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from graph.judgements import Judgement, JudgementError, Judgements, NodeRef, editing
-from graph.records import NodeRecord, Provenance
+from graph.records import EdgeRecord, NodeRecord, Provenance
 from graph.resolution import (
     DESCRIPTORS,
     Entity,
@@ -521,3 +521,20 @@ def test_numbers_and_trailing_acronyms(left: str, right: str, expected: float | 
     b = entity_from_node("Company", "co:b", {"name": right})
     found = find_candidates([a, b], MatchConfig())
     assert (found[0].score if found else None) == expected
+
+
+def test_branches_with_addresses_in_different_countries_are_not_automatic(store: Store) -> None:
+    # Two list entries of one name, registered in two countries (as the UN and OFAC list branches of
+    # one foundation): a reviewer's question, not an automatic link. The same name in one country is.
+    records = []
+    for key, country in (("co:b1", "BA"), ("co:b2", "SO"), ("co:b3", "SO")):
+        records += [
+            NodeRecord("Company", key, {"name": "Orvale Relief Foundation"}, PROV),
+            NodeRecord("Address", f"addr:{key}", {"full": f"{key} street", "country": country}, PROV),
+            EdgeRecord("REGISTERED_AT", "Company", key, "Address", f"addr:{key}", "", {}, PROV),
+        ]
+    store.write(records)
+    resolve(store)
+    found = links(store)
+    assert found[("co:b1", "co:b2")]["method"] == "review"
+    assert found[("co:b2", "co:b3")]["method"] == "auto"

@@ -72,6 +72,8 @@ def penalties(a: Entity, b: Entity, fa: NameForm, fb: NameForm, config: MatchCon
     if a.label == "Company":
         if countries_differ:
             found["jurisdiction"] = config.jurisdiction_penalty
+        elif a.address_countries and b.address_countries and not a.address_countries & b.address_countries:
+            found["address_country"] = config.jurisdiction_penalty
         if fa.legal_forms and fb.legal_forms and not fa.legal_forms & fb.legal_forms:
             found["legal_form"] = config.legal_form_penalty
         if any(

@@ -33,6 +33,9 @@ class Entity:
     identifiers: Mapping[str, str] = field(default_factory=dict)
     birth_date: str | None = None
     retrieved_at: str = ""
+    # Countries of the entity's registered addresses: evidence of where it is when no jurisdiction is
+    # stated (the UN and OFAC give branches of one organisation the same name and different addresses).
+    address_countries: frozenset[str] = frozenset()
 
     @property
     def ref(self) -> NodeRef:

@@ -12,6 +12,7 @@ The matcher itself is ``graph.resolution`` (pure); this module reads and writes 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import time
 from collections.abc import Iterable, Sequence
@@ -35,6 +36,7 @@ from graph.resolution import (
     find_candidates,
     plan_links,
 )
+from graph.resolution.entities import Entity, country_code
 from graph.resolution.links import Link
 from graph.store import EdgeView, NodeView, Store, WriteStats
 from shadowfleet.output import emit_document, emit_rows
@@ -147,6 +149,8 @@ def resolve(
     refs: set[NodeRef] = set()
     for label in labels:
         entities = [entity_from_node(label, n.key, n.props, n.provenance) for n in all_nodes(store, label)]
+        if label == "Company":
+            entities = with_address_countries(store, entities)
         report.entities[label] = len(entities)
         refs.update(e.ref for e in entities)
         candidates.extend(find_candidates(entities, config))
@@ -159,6 +163,23 @@ def resolve(
         report.written = store.write(report.plan.records())
     report.seconds = time.perf_counter() - started
     return report
+
+
+def with_address_countries(store: Store, entities: list[Entity]) -> list[Entity]:
+    """The companies with the countries of their registered addresses (two batched reads)."""
+    keys = [e.key for e in entities]
+    links = store.edges("Company", keys, ["REGISTERED_AT"], "out")
+    addresses = store.get_nodes("Address", sorted({e.dst for e in links}))
+    countries: dict[str, set[str]] = {}
+    for edge in links:
+        address = addresses.get(edge.dst)
+        code = country_code(address.props.get("country")) if address else None
+        if code:
+            countries.setdefault(edge.src, set()).add(code)
+    return [
+        dataclasses.replace(e, address_countries=frozenset(countries[e.key])) if e.key in countries else e
+        for e in entities
+    ]
 
 
 def apply_judgement(store: Store, judgement: Judgement) -> WriteStats:
