@@ -190,19 +190,7 @@ class Store(ABC):
         # The identity layer first (graph/identity): references resolve to their entity's node, and
         # facts stored earlier move where this batch's identities now place them.
         resolved, move = resolve_batch(given, self)
-        resolved += move.records
-        deletes = Deletions(move.delete_nodes, move.delete_edges, move.retract)
-        nodes, edges, observed, _ = self._coalesce(resolved)
-        if observed:
-            deletes.edges += self._fold(observed, edges)
-        stats = self._write_rows(
-            nodes,
-            edges,
-            batch_size or self.default_batch_size,
-            atomic=atomic,
-            progress=progress,
-            deletes=deletes,
-        )
+        stats = self._write_move(resolved + move.records, move, batch_size, atomic, progress)
         stats.records = len(given)
         return stats
 
@@ -210,15 +198,25 @@ class Store(ABC):
         """Carry out a move of the identity layer (a merge or a split, graph/identity/merge.py) in one
         transaction: its deletions and withdrawals, then its records, written as they are (not
         resolved again: a split must not be re-joined by the rule it undoes)."""
-        nodes, edges, observed, count = self._coalesce(move.records)
+        stats = self._write_move(move.records, move, None, True, progress)
+        stats.records = len(move.records)
+        return stats
+
+    def _write_move(
+        self,
+        records: list[Record],
+        move: Relocation,
+        batch_size: int | None,
+        atomic: bool,
+        progress: ProgressFn | None,
+    ) -> WriteStats:
+        """Coalesce and fold ``records``, then write them after ``move``'s deletions and withdrawals."""
+        nodes, edges, observed, _ = self._coalesce(records)
         deletes = Deletions(move.delete_nodes, list(move.delete_edges), move.retract)
         if observed:
             deletes.edges += self._fold(observed, edges)
-        stats = self._write_rows(
-            nodes, edges, self.default_batch_size, atomic=True, progress=progress, deletes=deletes
-        )
-        stats.records = count
-        return stats
+        size = batch_size or self.default_batch_size
+        return self._write_rows(nodes, edges, size, atomic=atomic, progress=progress, deletes=deletes)
 
     @abstractmethod
     def counts(self) -> Counts:

@@ -9,9 +9,8 @@ to the target, marked ``resolved_from`` like every other join, instead of growin
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
-from graph.identity.merge import ALIAS, RESOLVED_FROM, Reader, alias_key, restate
+from graph.identity.merge import ALIAS, Reader, alias_key, restate, rewired
 from graph.records import EdgeRecord, NodeRecord, Record
 
 LABELS = ("Company", "Person")
@@ -42,10 +41,7 @@ def resolve(records: Sequence[Record], reader: Reader | None) -> list[Record]:
         elif isinstance(r, EdgeRecord):
             src = target.get(alias_key(r.src_label, r.src), r.src) if r.src_label in LABELS else r.src
             dst = target.get(alias_key(r.dst_label, r.dst), r.dst) if r.dst_label in LABELS else r.dst
-            if (src, dst) != (r.src, r.dst):
-                given = r.src if src != r.src else r.dst
-                r = replace(r, src=src, dst=dst, props={**r.props, RESOLVED_FROM: given})
-            out.append(r)
+            out.append(rewired(r, src, dst))
         else:
             out.append(r)
     return out

@@ -24,7 +24,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from graph.identity.merge import RESOLVED_FROM, Reader, Relocation, alias, merge, restate
+from graph.identity.merge import Reader, Relocation, alias, merge, restate, rewired
 from graph.keys import normalize_name
 from graph.records import EdgeRecord, NodeRecord, Provenance, Record
 
@@ -149,8 +149,7 @@ def resolve(records: Sequence[Record], reader: Reader | None) -> tuple[list[Reco
         ):
             src = joins.get(record.src, record.src) if record.src_label == LABEL else record.src
             dst = joins.get(record.dst, record.dst) if record.dst_label == LABEL else record.dst
-            given = record.src if src != record.src else record.dst
-            out.append(replace(record, src=src, dst=dst, props={**record.props, RESOLVED_FROM: given}))
+            out.append(rewired(record, src, dst))
         else:
             out.append(record)
     move = Relocation()

@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from graph.identity.merge import (
+    RESOLVED_FROM,
     SOURCE_KEYS,
     Reader,
     Relocation,
@@ -36,6 +37,7 @@ from graph.identity.merge import (
     moved_edge,
     node_statements,
     restate,
+    rewired,
 )
 from graph.records import EdgeRecord, NodeRecord, Record
 
@@ -208,10 +210,7 @@ def resolve(records: Sequence[Record], reader: Reader | None) -> list[Record]:
             node_targets[key].add(hull or key)
             if hull:
                 src, dst = (hull, dst) if end == "src" else (src, hull)
-        if (src, dst) != (record.src, record.dst):
-            resolved_from = record.src if src != record.src else record.dst
-            record = replace(record, src=src, dst=dst, props={**record.props, "resolved_from": resolved_from})
-        out.append(record)
+        out.append(rewired(record, src, dst))
     nodes: list[Record] = []
     for record in records:
         if not isinstance(record, NodeRecord):
@@ -303,7 +302,7 @@ def _any_resolved(reader: Reader, stored: dict[str, Any]) -> bool:
 def _named_mmsi(edge: Any, outgoing: bool) -> str | None:
     """The MMSI a stored relationship's source named the vessel by, if it did."""
     holder = edge.src if outgoing else edge.dst
-    return _mmsi_of(holder) or _mmsi_of(str(edge.props.get("resolved_from") or ""))
+    return _mmsi_of(holder) or _mmsi_of(str(edge.props.get(RESOLVED_FROM) or ""))
 
 
 def _other_ends(reader: Reader, edges: list[tuple[Any, bool]]) -> dict[tuple[str, str], dict[str, Any]]:

@@ -90,6 +90,15 @@ def node_statements(view: Any) -> list[NodeRecord]:
     return out
 
 
+def rewired(record: EdgeRecord, src: str, dst: str) -> EdgeRecord:
+    """A relationship record with its ends resolved to ``src`` and ``dst``, marked ``resolved_from``
+    (the key the source gave the end that changed); unchanged when neither did."""
+    if (src, dst) == (record.src, record.dst):
+        return record
+    given = record.src if src != record.src else record.dst
+    return replace(record, src=src, dst=dst, props={**record.props, RESOLVED_FROM: given})
+
+
 def moved_edge(edge: Any, outgoing: bool, target: str, resolved_from: str | None) -> list[EdgeRecord]:
     """A stored relationship re-attached at the subject's end to ``target``: one record per provenance
     entry, so each keeps its own source."""
