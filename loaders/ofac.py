@@ -436,7 +436,9 @@ def entry_records(entry: SdnEntry, ctx: Context) -> list[Record]:
     for target in remarks.linked_to:
         other = ctx.resolve(target, exclude=entry.ent_num)
         if other is not None:
-            out.append(_edge("LINKED_TO", node, other, prov, props={"relation": LINKED}))
+            # Keyed by authority: another list stating the same link is a second statement, not this one.
+            link = {"relation": LINKED, "stated_by": "OFAC"}
+            out.append(_edge("LINKED_TO", node, other, prov, props=link, key="OFAC"))
     return out
 
 

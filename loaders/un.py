@@ -236,8 +236,8 @@ def entry_records(entry: UnEntry, prov: Provenance, as_of: str | None = None) ->
             for rel in mention.roles:
                 out.append(EdgeRecord(rel, "Company", key, "Vessel", vkey, "", {}, prov, observed=as_of))
             if not mention.roles:
-                props_link = {"relation": mention.relation}
-                out.append(EdgeRecord("LINKED_TO", "Company", key, "Vessel", vkey, "", props_link, prov))
+                props_link = {"relation": mention.relation, "stated_by": "UN"}
+                out.append(EdgeRecord("LINKED_TO", "Company", key, "Vessel", vkey, "UN", props_link, prov))
     skey = f"un:{reference}"
     sanction = {
         "authority": "UN",

@@ -55,5 +55,29 @@ def test_hubs_are_not_passed_through(world: Store) -> None:
     assert pick(rows, "owner", "ultimate") == [("co:c1", False), ("p:p3", True)]
 
 
+def test_links_a_sanctions_list_states(world: Store) -> None:
+    """A list's "Linked To" is followed either way from the vessel, as a link of unknown share."""
+    rows = run(world, "ownership-chain", vessel="imo:9400002", as_of="2024-06-01")
+    assert pick(rows, "owner", "depth", "effective_pct", "majority", "ultimate", "chains") == [
+        (
+            "co:c4",
+            1,
+            None,
+            "unknown",
+            False,
+            ["GREY PETREL <- linked by OFAC Grey Harbour Trading = unknown"],
+        ),
+        ("co:c5", 1, None, "unknown", True, ["GREY PETREL <- linked by UN Petrel Marine = unknown"]),
+        (
+            "p:p2",
+            2,
+            None,
+            "unknown",
+            True,
+            ["GREY PETREL <- linked by OFAC Grey Harbour Trading <- 50.0% Kim Sun = unknown"],
+        ),
+    ]
+
+
 def test_unknown_vessel_gives_no_rows(world: Store) -> None:
     assert run(world, "ownership-chain", vessel="imo:1234567", as_of="2024-06-01") == []

@@ -133,6 +133,10 @@ def _add_vessel(case: CaseFile, store: Store, key: str, as_of: str) -> str:
             case.edges.append(PictureEdge(r["other"], key, fact))
             if fact.endswith("OWNER_OF") and (r.get("detail") or {}).get("share_pct") is None:
                 unknown_shares.append(f"{r['value']} ({caption})")
+    for r in (r for r in rels if r["fact"] == "LINKED_TO"):
+        section.claims.append(Claim(_listed_link_sentence(name, r), [cite(r)]))
+        case.nodes.append(PictureNode(r["other"], r["other_label"], str(r["value"])))
+        case.edges.append(PictureEdge(r["other"], key, "LINKED_TO"))
     for fact, kind in EVENTS.items():
         for r in (r for r in rels if r["fact"] == fact):
             section.claims.append(Claim(_event_sentence(kind, r), [cite(r)]))
@@ -201,6 +205,22 @@ def _control_sentence(caption: str, row: Row) -> str:
     share = detail.get("share_pct")
     share_text = f", {share:g}%" if isinstance(share, int | float) else ""
     return f"{caption[0].upper()}{caption[1:]}: {row['value']} ({_period(row)}{share_text})."
+
+
+def _listed_link_sentence(name: str, row: Row) -> str:
+    """A link a sanctions list states, in the list's words: never called an ownership."""
+    detail = row.get("detail") or {}
+    authority = detail.get("stated_by") or "A sanctions list"
+    quoted = f' ("{detail["relation"]}")' if detail.get("relation") else ""
+    meaning = (
+        ": OFAC's term for a party associated with, owned or controlled by the other"
+        if authority == "OFAC"
+        else ""
+    )
+    return (
+        f"{authority} links {name} to {row['value']}{quoted}{meaning}; the list does not say it is the "
+        "registered owner."
+    )
 
 
 def _event_sentence(kind: str, row: Row) -> str:

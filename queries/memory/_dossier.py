@@ -22,6 +22,8 @@ REL_DETAIL = (
     "last_seen",
     "began_after",
     "ended_after",
+    "relation",
+    "stated_by",
 )
 OTHER_DETAIL = {
     "authority": "authority",

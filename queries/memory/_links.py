@@ -7,6 +7,23 @@ from queries.temporal import day, days_between, in_force, valid_at
 
 # Relationships through which a party owns or runs a vessel.
 CONTROL = ("REGISTERED_OWNER_OF", "BENEFICIAL_OWNER_OF", "OPERATOR_OF", "COMMERCIAL_MANAGER_OF")
+# A link a sanctions list states (either way): associated with, owned or controlled by.
+LISTED_LINK = ("LINKED_TO",)
+
+
+def controllers(g: G, vessel: Node) -> list[tuple[Node, str, dict]]:
+    """(party, relationship type, relationship data) of every controller and listed link of a vessel."""
+    found = list(g.inc(vessel, CONTROL))
+    found += [(other, rel_type, data) for other, rel_type, data, _ in g.both(vessel, LISTED_LINK)]
+    return found
+
+
+def control_text(g: G, party: Node, rel_type: str, data: dict) -> str:
+    """Evidence text of a controller: ``TYPE name``, or ``linked by AUTHORITY to name`` for a listed link."""
+    name = coalesce(g.get(party, "name"), party[1])
+    if rel_type in LISTED_LINK:
+        return "linked by " + coalesce(eprops(data).get("stated_by"), "a list") + " to " + name
+    return rel_type + " " + name
 
 
 def party_in(g: G, party: Node, cc: str) -> bool:
@@ -34,9 +51,9 @@ def flag_and_control(g: G, vessel: Node, cc: str, d: str) -> set[str]:
     found: set[str] = set()
     if flagged(g, vessel, cc, d):
         found.add("flag " + cc)
-    for party, rel_type, data in g.inc(vessel, CONTROL):
+    for party, rel_type, data in controllers(g, vessel):
         if valid_at(eprops(data), d) and party_in(g, party, cc):
-            found.add(rel_type + " " + coalesce(g.get(party, "name"), party[1]))
+            found.add(control_text(g, party, rel_type, data))
     return found
 
 
@@ -45,7 +62,7 @@ def linked(g: G, vessel: Node, cc: str, d: str) -> bool:
     if flagged(g, vessel, cc, d):
         return True
     return any(
-        valid_at(eprops(data), d) and party_in(g, party, cc) for party, _, data in g.inc(vessel, CONTROL)
+        valid_at(eprops(data), d) and party_in(g, party, cc) for party, _, data in controllers(g, vessel)
     )
 
 
@@ -95,4 +112,5 @@ def ever_linked(g: G, cc: str) -> set[Node]:
     parties.update(q for q in g.nodes("Person") if g.get(q, "nationality") == cc)
     for party in parties:
         found.update(v for v, _, _ in g.out(party, CONTROL) if v[0] == "Vessel")
+        found.update(v for v, _, _, _ in g.both(party, LISTED_LINK) if v[0] == "Vessel")
     return {v for v in found if v[0] == "Vessel"}

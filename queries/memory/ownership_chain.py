@@ -12,6 +12,7 @@ from queries.temporal import valid_at
 
 UP = ("REGISTERED_OWNER_OF", "BENEFICIAL_OWNER_OF", "SHAREHOLDER_OF")
 OWNERS_OF_OWNER = ("SHAREHOLDER_OF", "BENEFICIAL_OWNER_OF")
+PARTIES = ("Company", "Person")
 HARD_LIMIT = 8
 
 
@@ -69,11 +70,17 @@ def _walk(
     max_hops: int,
 ) -> None:
     """Depth-first up the ownership links valid on as_of, recording every simple path to every owner."""
-    for owner, rel_type, data in g.inc(node, UP):
+    above = [(owner, rel_type, data) for owner, rel_type, data in g.inc(node, UP)]
+    if node == v:  # a link a sanctions list states, either way, unless it restates an ownership
+        owners = {o for o, _, data in above if valid_at(eprops(data), p["as_of"])}
+        above += [
+            (o, t, d) for o, t, d, _ in g.both(node, ("LINKED_TO",)) if o[0] in PARTIES and o not in owners
+        ]
+    for owner, rel_type, data in above:
         props = eprops(data)
         if owner in seen or not valid_at(props, p["as_of"]):
             continue
-        path = [*steps, (rel_type, props.get("share_pct"), owner)]
+        path = [*steps, (rel_type, props, owner)]
         paths[owner].append(_arithmetic(g, v, path))
         if len(path) < max_hops and g.degree(owner) <= p["max_degree"] and not g.is_agent(owner):
             _walk(g, v, owner, [*seen, owner], path, paths, p, max_hops)
@@ -83,16 +90,16 @@ def _arithmetic(g: G, v: Node, path: list[tuple[str, Any, Node]]) -> tuple[int, 
     """(hops, effective share or None, the chain text) of one path, exactly as the Cypher builds them."""
     pct: float | None = 100.0
     text = coalesce(g.get(v, "name"), v[1])
-    for rel_type, share, owner in path:
+    for rel_type, props, owner in path:
+        share = None if rel_type == "LINKED_TO" else props.get("share_pct")
         if pct is not None and rel_type != "REGISTERED_OWNER_OF":
             pct = None if share is None else pct * share / 100.0
-        label = (
-            "owner"
-            if rel_type == "REGISTERED_OWNER_OF"
-            else "?%"
-            if share is None
-            else cypher_str(share) + "%"
-        )
+        if rel_type == "REGISTERED_OWNER_OF":
+            label = "owner"
+        elif rel_type == "LINKED_TO":
+            label = "linked by " + coalesce(props.get("stated_by"), "a list")
+        else:
+            label = "?%" if share is None else cypher_str(share) + "%"
         text += " <- " + label + " " + coalesce(g.get(owner, "name"), owner[1])
     result = "unknown" if pct is None else cypher_str(cypher_round(pct, 2)) + "%"
     return len(path), pct, text + " = " + result

@@ -18,9 +18,12 @@ LINKS = (
     "COMMERCIAL_MANAGER_OF",
     "SHAREHOLDER_OF",
     "DIRECTOR_OF",
+    "LINKED_TO",
     "REGISTERED_AT",
     "PARTICIPATED_IN",
 )
+# A transfer joins two vessels in one link: reaching it costs no hop, leaving it to a vessel costs one.
+FREE = ("StsTransfer",)
 ENTITIES = ("Vessel", "Company", "Person")
 HARD_LIMIT = 4
 
@@ -59,7 +62,7 @@ def run(store: Store, p: dict[str, Any]) -> list[dict[str, Any]]:
                     "entity": x[1],
                     "entity_label": x[0],
                     "entity_name": coalesce(g.get(x, "name"), x[1]),
-                    "hops": len(nodes) - 1,
+                    "hops": sum(1 for n in nodes[1:] if n[0] not in FREE),
                     "entity_sanctioned": x in listed,
                     "sanctioned": s[1],
                     "sanctioned_name": coalesce(g.get(s, "name"), s[1]),
@@ -72,27 +75,50 @@ def run(store: Store, p: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _reach(g: G, s: Node, p: dict[str, Any]) -> dict[Node, tuple[list[str], list[Node]]]:
-    """Every node within max_hops of ``s`` with its first shortest trail (keys and arrows) and nodes."""
-    as_of = p["as_of"]
-    best: dict[Node, tuple[list[str], list[Node]]] = {s: ([s[1]], [s])}
-    frontier = [s]
-    for _ in range(min(p["max_hops"], HARD_LIMIT)):
-        found: dict[Node, tuple[list[str], list[Node]]] = {}
-        for u in frontier:
+    """Every entity within max_hops of ``s`` with its first shortest trail (keys and arrows) and nodes.
+
+    Breadth-first by relationships over (node, hops used) states, as the Cypher's ALL SHORTEST with its
+    hop-limit pre-filter: an entity's path is one with the fewest relationships among those within
+    max_hops, the first in key order when several tie.
+    """
+    as_of, max_hops = p["as_of"], min(p["max_hops"], HARD_LIMIT)
+    links = LINKS if p.get("via_address") else tuple(t for t in LINKS if t != "REGISTERED_AT")
+    State = tuple[Node, int]
+    best: dict[State, tuple[list[str], list[Node]]] = {(s, 0): ([s[1]], [s])}
+    fewest: dict[Node, int] = {s: 0}  # least hops with which each node has been reached so far
+    reached: dict[Node, tuple[list[str], list[Node]]] = {}
+    frontier: list[State] = [(s, 0)]
+    for _ in range(2 * max_hops):
+        found: dict[State, tuple[list[str], list[Node]]] = {}
+        for state in frontier:
+            u, used = state
             if u != s and (g.degree(u) > p["max_degree"] or g.is_agent(u)):
                 continue
-            trail, nodes = best[u]
-            for other, rel_type, data, outgoing in g.both(u, LINKS):
-                if other in best or not valid_at(eprops(data), as_of):
+            trail, nodes = best[state]
+            for other, rel_type, data, outgoing in g.both(u, links):
+                hops = used if other[0] in FREE else used + 1
+                # A node reached at an earlier depth with no more hops leads nowhere new from here.
+                if hops > max_hops or fewest.get(other, max_hops + 1) <= hops:
+                    continue
+                if not valid_at(eprops(data), as_of):
                     continue
                 start = day(g.get(other, "start"))
                 if start is not None and start > as_of:
                     continue
                 arrow = f"-{rel_type}->" if outgoing else f"<-{rel_type}-"
                 candidate = [*trail, arrow, other[1]]
-                if other not in found or candidate < found[other][0]:
-                    found[other] = (candidate, [*nodes, other])
+                if (other, hops) not in found or candidate < found[(other, hops)][0]:
+                    found[(other, hops)] = (candidate, [*nodes, other])
+        level: dict[Node, tuple[list[str], list[Node]]] = {}
+        for (node, hops), found_path in sorted(found.items()):
+            fewest[node] = min(fewest.get(node, hops), hops)
+            if node in reached or node == s or node[0] not in ENTITIES:
+                continue
+            if node not in level or found_path[0] < level[node][0]:
+                level[node] = found_path
+        reached.update(level)
         best.update(found)
         frontier = sorted(found)
-    del best[s]
-    return best
+        if not frontier:
+            break
+    return reached
