@@ -7,6 +7,7 @@ before any record is produced; a single bad row becomes a Reject and the load go
 
 from __future__ import annotations
 
+import functools
 import importlib
 import json
 from collections.abc import Callable, Iterator, Sequence
@@ -87,7 +88,18 @@ def get_loader(fmt: str) -> Loader:
         module = importlib.import_module(FORMATS[fmt])
     except KeyError:
         raise LoadError(f"unknown format {fmt!r}; choose one of {', '.join(sorted(FORMATS))}") from None
-    return module.load  # type: ignore[no-any-return]
+    load: Loader = module.load
+
+    @functools.wraps(load)
+    def load_and_mark(paths: Sequence[Path], options: LoadOptions) -> LoadOutput:
+        output = load(paths, options)
+        # Lazy: the reference table is read only when a loader has run.
+        from loaders.registered_agents import marks
+
+        output.records.extend(marks(output.records))
+        return output
+
+    return load_and_mark
 
 
 def retrieved_at(path: Path, options: LoadOptions) -> str:

@@ -56,3 +56,33 @@ def test_as_of_sees_the_old_tenant(world: Store) -> None:
     rows = run(world, "shell-networks", as_of="2019-01-01")
     address = [r for r in rows if r["tie"] == "addr:hk1"]
     assert pick(address, "companies", "single_ship_owners") == [(["co:c3", "co:c4"], ["co:c4"])]
+
+
+@pytest.fixture
+def hubs(store: Store) -> Store:
+    return load_world(store, "agent-hubs")
+
+
+def test_a_registered_agent_and_its_address_are_hubs(hubs: Store) -> None:
+    """Six unrelated clients of one agent are no network; six fronts that OFAC links to one line are."""
+    rows = run(hubs, "shell-networks", as_of="2024-06-01")
+    assert pick(rows, "tie_kind", "tie", "n_companies") == [
+        ("address", "addr:hq", 6),
+        ("address", "addr:small", 2),
+    ]
+    # A registered agent's address from the reference table needs a shared tie at any size.
+    assert "addr:tcc" not in [
+        r["tie"] for r in run(hubs, "shell-networks", as_of="2024-06-01", max_unrelated=50)
+    ]
+    # With a higher bar for unrelated clients the agent and its address come back.
+    loose = run(hubs, "shell-networks", as_of="2024-06-01", max_unrelated=7)
+    assert pick(loose, "tie_kind", "tie", "n_companies") == [
+        ("address", "addr:agent", 7),  # the agent is registered at its own address
+        ("address", "addr:hq", 6),
+        ("agent", "co:agent", 6),
+        ("address", "addr:small", 2),
+    ]
+    # A registered agent's address from the reference table needs a shared tie at any size.
+    assert "addr:tcc" not in [
+        r["tie"] for r in run(hubs, "shell-networks", as_of="2024-06-01", max_unrelated=50)
+    ]

@@ -11,6 +11,8 @@ from queries.temporal import valid_at
 
 MANAGERS = ("SHIP_MANAGER_OF", "ISM_MANAGER_OF", "COMMERCIAL_MANAGER_OF", "OPERATOR_OF")
 TIES = (("address", "REGISTERED_AT"), ("officer", "DIRECTOR_OF"), ("agent", "REGISTRATION_AGENT_OF"))
+# What else two companies may share that says they belong together.
+SHARED = ("DIRECTOR_OF", "SHAREHOLDER_OF", "BENEFICIAL_OWNER_OF", "LINKED_TO")
 
 
 def run(store: Store, p: dict[str, Any]) -> list[dict[str, Any]]:
@@ -35,6 +37,11 @@ def run(store: Store, p: dict[str, Any]) -> list[dict[str, Any]]:
     for (kind, t), members in groups.items():
         if not p["min_companies"] <= len(members) <= p["max_companies"]:
             continue
+        listed_agent = kind == "address" and g.get(t, "registered_agent") is not None
+        if (
+            listed_agent or (len(members) > p["max_unrelated"] and _agent_like(g, kind, t))
+        ) and _corroborated(g, t, members, as_of) < p["min_companies"]:
+            continue  # a registered agent, or its address, with unrelated clients
         vessels: set[str] = set()
         single: list[str] = []
         for c in members:
@@ -62,3 +69,38 @@ def run(store: Store, p: dict[str, Any]) -> list[dict[str, Any]]:
         )
     rows.sort(key=lambda r: (-r["n_companies"], r["tie_kind"], r["tie"]))
     return rows
+
+
+def _agent_like(g: G, kind: str, tie: Node) -> bool:
+    """A registration agent, or an address one is registered at."""
+    if kind == "agent":
+        return True
+    if kind != "address":
+        return False
+    return any(g.is_agent(ag) for ag, _, _ in g.inc(tie, ("REGISTERED_AT",)))
+
+
+def _corroborated(g: G, tie: Node, members: set[Node], as_of: str) -> int:
+    """How many members share a director, shareholder, beneficial owner or listed link with another.
+
+    Either directly (one is linked to the other) or through a common neighbour other than the tie.
+    """
+    count = 0
+    for c in members:
+        found = False
+        for z, _, data, _ in g.both(c, SHARED):
+            if not valid_at(eprops(data), as_of):
+                continue
+            if z in members and z != c:
+                found = True
+                break
+            if z == tie:
+                continue
+            if any(
+                c2 in members and c2 != c and c2[0] == "Company" and valid_at(eprops(d2), as_of)
+                for c2, _, d2, _ in g.both(z, SHARED)
+            ):
+                found = True
+                break
+        count += found
+    return count
