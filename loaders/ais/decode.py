@@ -200,9 +200,19 @@ def _normalise(frame: pl.DataFrame, path: Path, src: int, time_format: str | Non
     # Unix seconds from 1970 to 2514: the range a track key holds (loaders/ais/tracks.py)
     valid_t = pl.col("t").is_between(0, (1 << 34) - 1)
     has_static = (
-        pl.col("imo").is_not_null() | pl.col("name").is_not_null() | pl.col("call_sign").is_not_null()
+        (pl.col("_imo").is_not_null() & ~pl.col("_imo").str.contains(r"^0+$"))
+        | pl.col("name").is_not_null()
+        | pl.col("call_sign").is_not_null()
     )
     unavailable, impossible = position_flags(pl.col("lat"), pl.col("lon"))
+    # "IMO9289518", " 9289518 ", "9289518.0" -> "9289518"; anything else is kept as claimed (records.py)
+    imo_text = (
+        _clean_text(pl.col("imo"))
+        .str.to_uppercase()
+        .str.replace(r"^IMO[\s:#]*", "")
+        .str.replace(r"\.0$", "")
+        .str.strip_chars()
+    )
     # One pass: every output column in its final type, plus the flags the filters below need.
     table = (
         frame.lazy()
@@ -214,7 +224,7 @@ def _normalise(frame: pl.DataFrame, path: Path, src: int, time_format: str | Non
             num("sog", pl.Float32).fill_null(float("nan")).alias("sog"),
             num("cog", pl.Float32).fill_null(float("nan")).alias("cog"),
             num("draught", pl.Float32).alias("draught"),
-            _clean_text(pl.col("imo")).str.replace(r"^IMO", "").alias("imo"),
+            imo_text.alias("_imo"),
             _clean_text(pl.col("name")).alias("name"),
             _clean_text(pl.col("call_sign")).alias("call_sign"),
             _clean_text(pl.col("ship_type")).alias("ship_type"),
@@ -224,11 +234,16 @@ def _normalise(frame: pl.DataFrame, path: Path, src: int, time_format: str | Non
         )
         .with_columns(
             pl.col("_mmsi").cast(pl.Int32, strict=False).alias("mmsi"),
+            # all zeros is M.1371's "not available" (and identifies nothing): no IMO, counted
+            pl.col("_imo").str.contains(r"^0+$").fill_null(False).alias("_imo0"),
             unavailable.alias("_na"),
             impossible.alias("_bad"),
             has_static.alias("_static"),
         )
-        .with_columns((valid_mmsi & valid_t & ~pl.col("_bad")).fill_null(False).alias("_ok"))
+        .with_columns(
+            (valid_mmsi & valid_t & ~pl.col("_bad")).fill_null(False).alias("_ok"),
+            pl.when(pl.col("_imo0")).then(None).otherwise(pl.col("_imo")).alias("imo"),
+        )
         .collect()
     )
     n_ok = int(table["_ok"].sum())
@@ -248,6 +263,7 @@ def _normalise(frame: pl.DataFrame, path: Path, src: int, time_format: str | Non
                 reason = str(position_problem(row["lat"], row["lon"]))
             batch.rejects.append(Reject(str(path), int(row["line"]), reason, raws.get(row["_row"], "")))
         table = table.filter(pl.col("_ok"))
+    batch.count("imo_not_available", int(table["_imo0"].sum()))
     n_na = int(table["_na"].sum())
     positions = table.filter(~pl.col("_na")) if n_na else table
     batch.count("positions_unavailable", n_na)

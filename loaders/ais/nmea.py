@@ -269,6 +269,8 @@ class _Reader:
         if kind in STATIC_TYPES:
             draught = data.get("draught") if kind == 5 else None
             imo = data.get("imo") if kind == 5 else None
+            if kind == 5 and not imo:
+                count("imo_not_available")  # 0 is M.1371's "not available"
             ship_type = data.get("ship_type")
             self.static_rows.append(
                 (

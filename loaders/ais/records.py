@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import polars as pl
+
 from graph.keys import is_valid_imo, name_key, vessel_key
 from graph.records import EdgeRecord, NodeRecord, Provenance, Record
 from graph.schema import default_schema
@@ -126,6 +128,7 @@ class RecordBuilder:
     def build(self, refs: dict[int, VesselRef]) -> list[Record]:
         self._vessels(refs)
         self._identity(refs)
+        self._claimed_imos(refs)
         for event in self.detection.events:
             detector, keys = DETECTOR_PARAMS[event.kind]
             params = params_json(self.params, keys)
@@ -199,6 +202,28 @@ class RecordBuilder:
                 self.records.append(
                     EdgeRecord(rel, "Vessel", ref.key, label, key, provenance=prov, observed=t)
                 )
+
+    def _claimed_imos(self, refs: dict[int, VesselRef]) -> None:
+        """IMOs broadcast that fail the check (wrong check digit, not seven digits): kept on the vessel as
+        ``claimed_imos`` with an ``invalid_imo`` Anomaly, each citing the first report that claimed it;
+        never a key (``resolve_vessels`` keys only valid ones)."""
+        from loaders.identifiers import identity_anomalies
+
+        runs = self.detection.identity_runs
+        if not runs.height:
+            return
+        seen: set[tuple[int, str]] = set()
+        for row in runs.filter(pl.col("field") == "imo").sort("first", "line").iter_rows(named=True):
+            mmsi, value = int(row["mmsi"]), row["value"]
+            ref = refs.get(mmsi)
+            if ref is None or is_valid_imo(value) or (mmsi, value) in seen:
+                continue
+            seen.add((mmsi, value))
+            prov = self._prov(self.files[int(row["src"])], f"L{row['line']}")
+            self.records.append(NodeRecord("Vessel", ref.key, {"claimed_imos": [value]}, prov))
+            self.records += identity_anomalies(
+                "Vessel", ref.key, provenance=prov, claimed_imos=[value], observed=day(row["first"])
+            )
 
     # ---- events ---------------------------------------------------------------------------------
 
