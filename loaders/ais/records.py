@@ -33,6 +33,8 @@ DETECTOR_PARAMS = {
     "port_call": ("ais.port_calls", det.PORT_PARAMS),
     "anomaly": ("ais.identity", det.CLONE_PARAMS),
 }
+# Anomalies from a detector of their own (and whose parameters are stored with them)
+ANOMALY_DETECTORS = {"position_spike": ("ais.position_spikes", det.SPIKE_PARAMS)}
 
 
 # Distances from shore the detectors report; written once graph/schema.yaml declares them on the node.
@@ -130,7 +132,7 @@ class RecordBuilder:
         self._identity(refs)
         self._claimed_imos(refs)
         for event in self.detection.events:
-            detector, keys = DETECTOR_PARAMS[event.kind]
+            detector, keys = ANOMALY_DETECTORS.get(event.props.get("kind"), DETECTOR_PARAMS[event.kind])
             params = params_json(self.params, keys)
             handler = getattr(self, f"_{event.kind}")
             handler(event, refs, detector, params)
@@ -368,7 +370,7 @@ class RecordBuilder:
                 "kind": p["kind"],
                 "detail": p["detail"],
                 "detector": detector,
-                "parameters": params if p["kind"] == "mmsi_cloning" else "{}",
+                "parameters": params if p["kind"] in ("mmsi_cloning", *ANOMALY_DETECTORS) else "{}",
                 "observed": iso(event.start),
                 "evidence": self._evidence(event),
             }
