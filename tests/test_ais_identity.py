@@ -47,7 +47,8 @@ def test_real_stream_invalid_imos_are_claimed_with_anomalies(store: Store, reald
     claimed = {(m, imo) for m, imos in _type5_imos(path).items() for imo in imos if not _check_ok(imo)}
     assert len(claimed) == 5  # two of nine digits, three of seven with a wrong check digit
     valid = {m for m, imos in _type5_imos(path).items() if any(_check_ok(i) for i in imos)}
-    detect_into(store, [path], resolve())
+    _, detection, _, _ = detect_into(store, [path], resolve())
+    assert detection.counts["invalid_imos_claimed"] == len(claimed)
     found = set()
     for key, props in _anomalies(store).items():
         if props["kind"] != "invalid_imo":
@@ -80,8 +81,9 @@ def test_csv_invalid_imos_claimed_zero_is_not_available(store: Store, tmp_path: 
         for m, imo in rows.items()
     ]
     path.write_text(header + "\n".join(lines) + "\n")
-    batch, _, _, _ = detect_into(store, [path], resolve())
+    batch, detection, _, _ = detect_into(store, [path], resolve())
     assert batch.counts["imo_not_available"] == 1 and not batch.rejects
+    assert detection.counts["invalid_imos_claimed"] == 3
     keys = {n.key: n for b in store.scan_nodes("Vessel") for n in b}
     assert set(keys) == {
         "mmsi:445000201",

@@ -263,7 +263,8 @@ def _normalise(frame: pl.DataFrame, path: Path, src: int, time_format: str | Non
                 reason = str(position_problem(row["lat"], row["lon"]))
             batch.rejects.append(Reject(str(path), int(row["line"]), reason, raws.get(row["_row"], "")))
         table = table.filter(pl.col("_ok"))
-    batch.count("imo_not_available", int(table["_imo0"].sum()))
+    if n_zero := int(table["_imo0"].sum()):
+        batch.count("imo_not_available", n_zero)
     n_na = int(table["_na"].sum())
     positions = table.filter(~pl.col("_na")) if n_na else table
     batch.count("positions_unavailable", n_na)

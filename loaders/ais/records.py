@@ -221,6 +221,7 @@ class RecordBuilder:
             if ref is None or is_valid_imo(value) or (mmsi, value) in seen:
                 continue
             seen.add((mmsi, value))
+            self.detection.counts["invalid_imos_claimed"] = len(seen)
             prov = self._prov(self.files[int(row["src"])], f"L{row['line']}")
             self.records.append(NodeRecord("Vessel", ref.key, {"claimed_imos": [value]}, prov))
             self.records += identity_anomalies(
