@@ -67,14 +67,24 @@ def _gatehouse_expectations(path: Path) -> dict[str, object]:
         payload = nxt[5] + (lines[number + 1].split(",")[5] if nxt[1] == "2" else "")
         kind = int(_bits(payload[0]), 2)
         messages.append((number + 1, when, kind, payload))
+    bad_mmsi = [
+        line for line, _, _, payload in messages if not 0 < int(_bits(payload)[8:38], 2) <= 999_999_999
+    ]
     positions = [
         (line, when)
         for line, when, kind, payload in messages
-        if kind in (1, 2, 3, 18, 19, 27) and _usable(*_lat_lon(payload))
+        if kind in (1, 2, 3, 18, 19, 27) and _usable(*_lat_lon(payload)) and line not in bad_mmsi
     ]
     statics = [m for m in messages if m[2] in (5, 19, 24)]
     trailing = [line for line in lines if re.search(r"\*[0-9A-F]{2},\d{10}$", line.strip())]
-    return {"messages": messages, "positions": positions, "statics": statics, "trailing": trailing}
+    statics = [m for m in statics if m[0] not in bad_mmsi]
+    return {
+        "messages": messages,
+        "positions": positions,
+        "statics": statics,
+        "trailing": trailing,
+        "bad_mmsi": bad_mmsi,
+    }
 
 
 def test_gatehouse_stream_every_position_takes_its_pghp_time(realdata: Path) -> None:
@@ -86,7 +96,9 @@ def test_gatehouse_stream_every_position_takes_its_pghp_time(realdata: Path) -> 
     assert sniff(path) == "nmea"
     assert batch.counts["gatehouse_timestamps"] == len(messages)  # type: ignore[arg-type]
     assert batch.counts["messages_decoded"] == len(messages)  # type: ignore[arg-type]
-    assert not batch.rejects
+    # two messages name MMSI 0: the only rejects
+    assert sorted(r.line for r in batch.rejects) == expected["bad_mmsi"] and len(expected["bad_mmsi"]) == 2  # type: ignore[arg-type]
+    assert {r.reason for r in batch.rejects} == {"no valid MMSI"}
     # every position is placed at the time of the $PGHP before it (AIS on line L, $PGHP on L-1)
     got = sorted(zip(batch.positions["line"].to_list(), batch.positions["t"].to_list(), strict=True))
     assert got == sorted(positions)  # type: ignore[arg-type]
@@ -192,3 +204,27 @@ def test_crafted_lines_times_talkers_fragments_and_rejects(tmp_path: Path) -> No
     assert "before the sentence" in reasons[16] and "without its predecessors" in reasons[17]
     assert "tag block checksum" in reasons[18]
     assert reasons[20] == "position 0,0 (no fix)" and reasons[21].startswith("position out of range (lat 95")
+
+
+def test_fragments_of_two_stations_bad_pghp_dates_and_bad_mmsis(tmp_path: Path) -> None:
+    one, two = _static(445123456, 5), _static(445123457, 5)  # the same sequence id and channel
+    lines = [
+        _tag("s:north,c:1725148800") + one[0],  # 1
+        _tag("s:south,c:1725148860") + two[0],  # 2: interleaved, another station
+        _tag("s:north,c:1725148800") + one[1],  # 3
+        _tag("s:south,c:1725148860") + two[1],  # 4
+        _checksum("$PGHP,1,2024,13,1,0,0,0,0,219,,2190047,1,4A"),  # 5: no 13th month: a reject
+        _position(445123456, 39.1, 127.5),  # 6: so this gets no time
+        f"1725148900 {_position(0, 39.1, 127.5)}",  # 7: MMSI 0
+        _tag("c:1725148900123") + _position(445123456, 39.1, 127.6),  # 8: milliseconds
+    ]
+    path = tmp_path / "stations.nmea"
+    path.write_text("\n".join(lines) + "\n")
+    batch = read_ais([path])
+    statics = sorted(zip(batch.statics["mmsi"].to_list(), batch.statics["t"].to_list(), strict=True))
+    assert statics == [(445123456, 1725148800), (445123457, 1725148860)]
+    reasons = {r.line: r.reason for r in batch.rejects}
+    assert sorted(reasons) == [5, 6, 7]
+    assert reasons[5].startswith("malformed sentence") and reasons[6] == NO_TIME
+    assert reasons[7] == "no valid MMSI"
+    assert batch.positions["t"].to_list() == [1725148900]

@@ -246,6 +246,9 @@ class _Reader:
             return
         mmsi = int(data.get("mmsi") or 0)
         raw = message.raw.decode("ascii", "replace")
+        if not 0 < mmsi <= 999_999_999:  # 30 bits hold up to 1,073,741,823; an MMSI has nine digits
+            self.reject(number, "no valid MMSI", raw)
+            return
         problem = (
             position_problem(data.get("lat"), data.get("lon")) if kind in POSITION_TYPES else "unavailable"
         )
