@@ -228,3 +228,16 @@ def test_fragments_of_two_stations_bad_pghp_dates_and_bad_mmsis(tmp_path: Path) 
     assert reasons[5].startswith("malformed sentence") and reasons[6] == NO_TIME
     assert reasons[7] == "no valid MMSI"
     assert batch.positions["t"].to_list() == [1725148900]
+
+
+def test_a_fragment_out_of_order_leaves_no_message_unreported(tmp_path: Path) -> None:
+    first = _checksum("!AIVDM,3,1,7,A,53u?etP00000000000000000000000000000000000000000000000000,0")
+    third = _checksum("!AIVDM,3,3,7,A,0000000000,2")
+    path = tmp_path / "broken.nmea"
+    path.write_text(f"1725148800 {first}\n1725148800 {third}\n")
+    batch = read_ais([path])
+    reasons = sorted((r.line, r.reason) for r in batch.rejects)
+    assert reasons == [
+        (1, "incomplete multi-sentence message (1 of 3 parts)"),
+        (2, "fragment 3 of 3 without its predecessors"),
+    ]

@@ -209,7 +209,11 @@ class _Reader:
         key = self._continued(key)
         if key not in self.pending or len(self.pending[key][2]) != part - 1:
             self.reject(number, f"fragment {part} of {total} without its predecessors", line)
-            self.pending.pop(key, None)
+            if key in self.pending:  # the message this fragment broke off is incomplete: a reject too
+                first, _, parts = self.pending.pop(key)
+                self.reject(
+                    first, f"incomplete multi-sentence message ({len(parts)} of {total} parts)", _raw(parts)
+                )
             return
         first, first_when, parts = self.pending[key]
         parts.append(sentence)
