@@ -58,6 +58,7 @@ PORT_PARAMS = (
     "draught_settle_hours",
 )
 CLONE_PARAMS = ("clone_max_speed_knots", "clone_min_jump_km", "clone_min_jumps")
+SPIKE_PARAMS = ("spike_max_speed_knots", "spike_min_km")
 
 
 @dataclass
@@ -567,6 +568,45 @@ def cloning(tracks: Tracks, params: dict[str, Any]) -> list[Event]:
                     ),
                     "jumps": int(c),
                 },
+            )
+        )
+    return events
+
+
+def position_spikes(tracks: Tracks, params: dict[str, Any], files: list[str]) -> list[Event]:
+    """One anomaly per fix that ``build_tracks`` left out of a track as an impossible jump, with the
+    fix itself as evidence (file, line) and the neighbouring fixes and speeds in the detail."""
+    s = tracks.spikes
+    if not s or s["mmsi"].size == 0:
+        return []
+    events = []
+    for k in range(s["mmsi"].size):
+        t, lat, lon = int(s["t"][k]), float(s["lat"][k]), float(s["lon"][k])
+        point = {"t": t, "lat": round(lat, 6), "lon": round(lon, 6), "line": int(s["line"][k])}
+        detail = (
+            f"fix at {lat:.4f},{lon:.4f} implies {s['knots_in'][k]:.0f} kn ({s['km_in'][k]:.0f} km) from the "
+            f"previous fix at {s['prev_lat'][k]:.4f},{s['prev_lon'][k]:.4f} and {s['knots_out'][k]:.0f} kn "
+            f"({s['km_out'][k]:.0f} km) to the next at {s['next_lat'][k]:.4f},{s['next_lon'][k]:.4f}, which "
+            f"agree with each other; left out of the track (threshold {params['spike_max_speed_knots']} kn "
+            f"over more than {params['spike_min_km']} km)"
+        )
+        mmsi = int(s["mmsi"][k])
+        events.append(
+            Event(
+                "anomaly",
+                (mmsi,),
+                t,
+                t,
+                {"kind": "position_spike", "value": f"{t}@{lat:.5f},{lon:.5f}", "detail": detail},
+                [
+                    {
+                        "mmsi": str(mmsi),
+                        "file": files[int(s["src"][k])],
+                        "points": 1,
+                        "first": point,
+                        "last": point,
+                    }
+                ],
             )
         )
     return events

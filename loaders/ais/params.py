@@ -38,6 +38,10 @@ GFW: dict[str, Any] = {
     "clone_max_speed_knots": 50.0,
     "clone_min_jump_km": 10.0,
     "clone_min_jumps": 2,
+    # An isolated fix implying more than this from both neighbours is left out of the track (no
+    # published threshold; the cloning one: no merchant ship makes 50 kn, and 10 km is beyond GPS noise)
+    "spike_max_speed_knots": 50.0,
+    "spike_min_km": 10.0,
 }
 
 PRESETS: dict[str, dict[str, Any]] = {

@@ -98,7 +98,13 @@ def run_detectors(
         # the coastline index is needed only once blocks run: build it on the other core meanwhile
         threading.Thread(target=shore_index, daemon=True).start()
     with timed("tracks"):
-        tracks = build_tracks(batch.positions, params["clone_max_speed_knots"], params["clone_min_jump_km"])
+        tracks = build_tracks(
+            batch.positions,
+            params["clone_max_speed_knots"],
+            params["clone_min_jump_km"],
+            params["spike_max_speed_knots"],
+            params["spike_min_km"],
+        )
         draughts = build_draughts(batch.statics, tracks)
     events: list[det.Event] = []
     counts = {
@@ -106,6 +112,7 @@ def run_detectors(
         "positions_in_tracks": tracks.size,
         "duplicates_dropped": tracks.duplicates,
         "same_time_conflicts": tracks.same_time_conflicts,
+        "position_spikes_excluded": 0 if tracks.spikes is None else int(tracks.spikes["mmsi"].size),
         "vessels": int(tracks.mmsis.size),
     }
     step, max_gap = int(params["resample_minutes"] * 60), int(params["max_interp_gap_minutes"] * 60)
@@ -165,6 +172,8 @@ def run_detectors(
     if evidence:
         with timed("evidence"):
             det.attach_evidence(events, tracks, [str(p) for p in batch.files])
+    # whatever detectors run, a fix left out of the tracks is always reported
+    events += det.position_spikes(tracks, params, [str(p) for p in batch.files])
     for event in events:
         counts[f"events_{event.kind}"] = counts.get(f"events_{event.kind}", 0) + 1
     return Detection(events, tracks, draughts, runs, params, counts, timed.values)

@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import polars as pl
+
 from graph.keys import is_valid_imo, name_key, vessel_key
 from graph.records import EdgeRecord, NodeRecord, Provenance, Record
 from graph.schema import default_schema
@@ -31,6 +33,8 @@ DETECTOR_PARAMS = {
     "port_call": ("ais.port_calls", det.PORT_PARAMS),
     "anomaly": ("ais.identity", det.CLONE_PARAMS),
 }
+# Anomalies from a detector of their own (and whose parameters are stored with them)
+ANOMALY_DETECTORS = {"position_spike": ("ais.position_spikes", det.SPIKE_PARAMS)}
 
 
 # Distances from shore the detectors report; written once graph/schema.yaml declares them on the node.
@@ -126,8 +130,9 @@ class RecordBuilder:
     def build(self, refs: dict[int, VesselRef]) -> list[Record]:
         self._vessels(refs)
         self._identity(refs)
+        self._claimed_imos(refs)
         for event in self.detection.events:
-            detector, keys = DETECTOR_PARAMS[event.kind]
+            detector, keys = ANOMALY_DETECTORS.get(event.props.get("kind"), DETECTOR_PARAMS[event.kind])
             params = params_json(self.params, keys)
             handler = getattr(self, f"_{event.kind}")
             handler(event, refs, detector, params)
@@ -199,6 +204,29 @@ class RecordBuilder:
                 self.records.append(
                     EdgeRecord(rel, "Vessel", ref.key, label, key, provenance=prov, observed=t)
                 )
+
+    def _claimed_imos(self, refs: dict[int, VesselRef]) -> None:
+        """IMOs broadcast that fail the check (wrong check digit, not seven digits): kept on the vessel as
+        ``claimed_imos`` with an ``invalid_imo`` Anomaly, each citing the first report that claimed it;
+        never a key (``resolve_vessels`` keys only valid ones)."""
+        from loaders.identifiers import identity_anomalies
+
+        runs = self.detection.identity_runs
+        if not runs.height:
+            return
+        seen: set[tuple[int, str]] = set()
+        for row in runs.filter(pl.col("field") == "imo").sort("first", "line").iter_rows(named=True):
+            mmsi, value = int(row["mmsi"]), row["value"]
+            ref = refs.get(mmsi)
+            if ref is None or is_valid_imo(value) or (mmsi, value) in seen:
+                continue
+            seen.add((mmsi, value))
+            self.detection.counts["invalid_imos_claimed"] = len(seen)
+            prov = self._prov(self.files[int(row["src"])], f"L{row['line']}")
+            self.records.append(NodeRecord("Vessel", ref.key, {"claimed_imos": [value]}, prov))
+            self.records += identity_anomalies(
+                "Vessel", ref.key, provenance=prov, claimed_imos=[value], observed=day(row["first"])
+            )
 
     # ---- events ---------------------------------------------------------------------------------
 
@@ -343,7 +371,7 @@ class RecordBuilder:
                 "kind": p["kind"],
                 "detail": p["detail"],
                 "detector": detector,
-                "parameters": params if p["kind"] == "mmsi_cloning" else "{}",
+                "parameters": params if p["kind"] in ("mmsi_cloning", *ANOMALY_DETECTORS) else "{}",
                 "observed": iso(event.start),
                 "evidence": self._evidence(event),
             }

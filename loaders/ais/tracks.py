@@ -41,6 +41,7 @@ class Tracks:
     duplicates: int = 0
     same_time_conflicts: int = 0
     jumps: dict[str, np.ndarray] | None = None  # impossible moves between consecutive reports
+    spikes: dict[str, np.ndarray] | None = None  # isolated impossible fixes, left out of the track
     sorted_keys: np.ndarray | None = None
     vid0: int = 0  # vessel index of the first vessel (non-zero in a block of a larger track set)
 
@@ -155,8 +156,19 @@ def _sorted(frame: pl.DataFrame) -> tuple[np.ndarray, dict[str, np.ndarray], np.
     return table["_key"].to_numpy(), columns, table["_row"].to_numpy()
 
 
-def build_tracks(positions: pl.DataFrame, clone_speed_knots: float, clone_min_km: float) -> Tracks:
-    """Sort, de-duplicate and index position reports; note impossible jumps for the cloning detector."""
+def build_tracks(
+    positions: pl.DataFrame,
+    clone_speed_knots: float,
+    clone_min_km: float,
+    spike_speed_knots: float | None = None,
+    spike_min_km: float = 10.0,
+) -> Tracks:
+    """Sort, de-duplicate and index position reports; note impossible jumps for the cloning detector.
+
+    With ``spike_speed_knots``, an isolated fix that implies more than that speed (over more than
+    ``spike_min_km``) both from the vessel's previous fix and to its next one, while those two agree
+    with each other, is left out of the track and kept in ``Tracks.spikes`` (see ``_spikes``).
+    """
     frame = positions
     t_col = frame["t"]
     if t_col.null_count() or (t_col.len() and (t_col.min() < 0 or t_col.max() > _T_MASK)):  # type: ignore[operator]
@@ -171,10 +183,24 @@ def build_tracks(positions: pl.DataFrame, clone_speed_knots: float, clone_min_km
     conflicts = np.flatnonzero(same_time)
     dup_at = conflicts[(lat[conflicts] == lat[conflicts - 1]) & (lon[conflicts] == lon[conflicts - 1])]
     n_dup = int(dup_at.size)
-    # cloning looks at every distinct report; the track keeps one report per vessel and second
-    jumps = _jumps(key, lat, lon, dup_at, clone_speed_knots, clone_min_km)
+    kept = np.flatnonzero(~same_time) if conflicts.size else None  # one report per vessel and second
+    spike_at = np.zeros(0, dtype=np.int64)
+    spikes = None
+    if spike_speed_knots is not None and key.size > 2:
+        k_key, k_lat, k_lon = (key, lat, lon) if kept is None else (key[kept], lat[kept], lon[kept])
+        local = _spikes(k_key, k_lat, k_lon, spike_speed_knots, spike_min_km)
+        spike_at = local if kept is None else kept[local]
+        rows = spike_at if order is None else order[spike_at]
+        spikes = _spike_details(k_key, k_lat, k_lon, local)
+        spikes["src"] = frame["src"].to_numpy()[rows]
+        spikes["line"] = frame["line"].to_numpy()[rows]
+    # cloning looks at every distinct report but the spikes; the track keeps one report per second
+    skip = np.union1d(dup_at, spike_at) if spike_at.size else dup_at
+    jumps = _jumps(key, lat, lon, skip, clone_speed_knots, clone_min_km)
     n_conflict = int(conflicts.size) - n_dup
-    keep = ~same_time if conflicts.size else None
+    keep = ~same_time if conflicts.size or spike_at.size else None
+    if keep is not None:
+        keep[spike_at] = False
     if keep is not None:
         key, lat, lon = key[keep], lat[keep], lon[keep]
         order = np.flatnonzero(keep) if order is None else order[keep]
@@ -215,6 +241,7 @@ def build_tracks(positions: pl.DataFrame, clone_speed_knots: float, clone_min_km
         duplicates=n_dup,
         same_time_conflicts=n_conflict,
         jumps=jumps,
+        spikes=spikes,
     )
 
 
@@ -235,16 +262,18 @@ def _speed(vid: np.ndarray, t: np.ndarray, lat: np.ndarray, lon: np.ndarray, sog
     return speed
 
 
-def _jumps(
-    key: np.ndarray, lat: np.ndarray, lon: np.ndarray, dup_at: np.ndarray, max_knots: float, min_km: float
-) -> dict[str, np.ndarray] | None:
-    """Moves between consecutive distinct reports of one MMSI that are too far too fast for one ship."""
+def _moves(
+    key: np.ndarray, lat: np.ndarray, lon: np.ndarray, skip: np.ndarray, max_knots: float, min_km: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(i0, i1, km, knots) of the moves between consecutive reports of one MMSI, leaving out the
+    indexes in ``skip``, that are farther than ``min_km`` and faster than ``max_knots``."""
+    empty = np.zeros(0, dtype=np.int64)
     if key.size < 2:
-        return None
+        return empty, empty, np.zeros(0), np.zeros(0)
     reach = min_km / 111.3 / 2  # a move beyond min_km shifts lat or lon at least this much
-    view = np.delete(np.arange(key.size), dup_at) if dup_at.size else None
+    view = np.delete(np.arange(key.size), skip) if skip.size else None
     m = key.size if view is None else view.size
-    hits = []
+    hits = [empty]
     for a in range(0, m - 1, _BLOCK):
         b = min(a + _BLOCK, m - 1)
         ia: slice | np.ndarray = slice(a, b) if view is None else view[a:b]
@@ -259,18 +288,81 @@ def _jumps(
     d = haversine_km(lat[i0], lon[i0], lat[i1], lon[i1])
     v = knots(d, np.maximum(t1 - t0, 1))
     bad = (d > min_km) & (v > max_knots)
-    i0, i1 = i0[bad], i1[bad]
+    return i0[bad], i1[bad], d[bad], v[bad]
+
+
+def _jumps(
+    key: np.ndarray, lat: np.ndarray, lon: np.ndarray, skip: np.ndarray, max_knots: float, min_km: float
+) -> dict[str, np.ndarray] | None:
+    """Moves between consecutive distinct reports of one MMSI that are too far too fast for one ship."""
+    if key.size < 2:
+        return None
+    i0, i1, d, v = _moves(key, lat, lon, skip, max_knots, min_km)
     return {
         "mmsi": (key[i0] >> _SHIFT).astype(np.int64),
-        "t0": t0[bad],
+        "t0": (key[i0] & _MASK).astype(np.int64),
         "lat0": lat[i0],
         "lon0": lon[i0],
-        "t1": t1[bad],
+        "t1": (key[i1] & _MASK).astype(np.int64),
         "lat1": lat[i1],
         "lon1": lon[i1],
-        "knots": v[bad],
-        "km": d[bad],
+        "knots": v,
+        "km": d,
     }
+
+
+def _possible(
+    key: np.ndarray,
+    lat: np.ndarray,
+    lon: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    max_knots: float,
+    min_km: float,
+) -> np.ndarray:
+    """Whether one ship could have gone from report ``a`` to report ``b`` (same rule as ``_moves``)."""
+    d = haversine_km(lat[a], lon[a], lat[b], lon[b])
+    dt = np.maximum(np.abs((key[b] & _MASK).astype(np.int64) - (key[a] & _MASK).astype(np.int64)), 1)
+    return (d <= min_km) | (knots(d, dt) <= max_knots)
+
+
+def _spikes(key: np.ndarray, lat: np.ndarray, lon: np.ndarray, max_knots: float, min_km: float) -> np.ndarray:
+    """Indexes of isolated impossible fixes in reports sorted by (MMSI, time), one per second.
+
+    A fix i is a spike when the moves into it and out of it are both impossible, the fixes before and
+    after it are possible for one ship, and neither neighbour is itself such a fix. In a cloned MMSI
+    (two transmitters, reports interleaved) every report sits between two of the other ship, so none
+    is isolated; consecutive spikes of one MMSI that are possible for one ship from each other are a
+    second ship reporting rarely, not bad fixes, and stay too. Both are the cloning detector's.
+    """
+    i0, _, _, _ = _moves(key, lat, lon, np.zeros(0, dtype=np.int64), max_knots, min_km)
+    if i0.size < 2:
+        return np.zeros(0, dtype=np.int64)
+    raw = i0[1:][np.diff(i0) == 1]  # the moves raw-1 -> raw and raw -> raw+1 are both impossible
+    cand = raw[~(np.isin(raw - 1, raw) | np.isin(raw + 1, raw))]
+    cand = cand[_possible(key, lat, lon, cand - 1, cand + 1, max_knots, min_km)]
+    if cand.size > 1:
+        p, q = cand[:-1], cand[1:]
+        linked = ((key[p] >> _SHIFT) == (key[q] >> _SHIFT)) & _possible(
+            key, lat, lon, p, q, max_knots, min_km
+        )
+        cand = cand[~(np.r_[linked, False] | np.r_[False, linked])]
+    return cand
+
+
+def _spike_details(
+    key: np.ndarray, lat: np.ndarray, lon: np.ndarray, at: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Each spike with the fixes before and after it and the speeds it implies."""
+    t = (key & _MASK).astype(np.int64)
+    out: dict[str, np.ndarray] = {"mmsi": (key[at] >> _SHIFT).astype(np.int64)}
+    for name, idx in (("", at), ("prev_", at - 1), ("next_", at + 1)):
+        out[f"{name}t"], out[f"{name}lat"], out[f"{name}lon"] = t[idx], lat[idx], lon[idx]
+    for name, other in (("in", at - 1), ("out", at + 1)):
+        d = haversine_km(lat[other], lon[other], lat[at], lon[at])
+        out[f"knots_{name}"] = knots(d, np.maximum(np.abs(t[at] - t[other]), 1))
+        out[f"km_{name}"] = d
+    return out
 
 
 @dataclass
