@@ -162,6 +162,8 @@ def parse_remarks(text: str | None, vessel: bool = False) -> Remarks:
         part = part[5:].strip() if alt else part
         if (named := _NAME.match(part)) is not None:
             out.names.append(RemarkName(f"{named['kind']}ka", " ".join(named["name"].split())))
+        elif (rest := _after(part, f"{LINKED}:")) is not None:  # before IMO: a name may hold the word
+            out.linked_to.append(rest)
         elif vessel and (rest := _after(part, "Vessel Registration Identification")) is not None:
             out.imo = _merge(out.imo, extract_imo(rest))
         elif vessel and _IMO_WORD.search(part):
@@ -180,8 +182,6 @@ def parse_remarks(text: str | None, vessel: bool = False) -> Remarks:
             out.other_flags.append(rest)
         elif (rest := _after(part, "Other Vessel Call Sign")) is not None:
             out.other_call_signs.append(rest)
-        elif (rest := _after(part, f"{LINKED}:")) is not None:
-            out.linked_to.append(rest)
         elif (rest := _after(part, "Nationality of Registration")) is not None:
             out.registration_country = out.registration_country or rest
         elif (rest := _after(part, "nationality")) is not None:

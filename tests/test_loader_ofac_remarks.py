@@ -306,9 +306,10 @@ def test_crafted_remarks_every_pattern() -> None:
     ship, company, other = _imo("912345"), _company_imo("591234"), _company_imo("591777")
     vessel = parse_remarks(
         f"Identification Number IMO {ship}; MMSI 445123456; f.k.a. 'OLD GULL'; a.k.a. 'GULL ONE'; "
-        "n.k.a. 'GULL TWO'; alt. Former Vessel Flag Tuvalu.",
+        "n.k.a. 'GULL TWO'; alt. Former Vessel Flag Tuvalu; Linked To: FICTIVE IMO 1234567 LINES.",
         vessel=True,
     )
+    assert vessel.linked_to == ["FICTIVE IMO 1234567 LINES"]
     assert vessel.imo.valid == ship and vessel.mmsi == "445123456" and vessel.former_flags == ["Tuvalu"]
     assert [(n.kind, n.name) for n in vessel.names] == [
         ("fka", "OLD GULL"),
