@@ -1,19 +1,17 @@
 """OFAC's SDN list in its legacy CSV form: sdn.csv with add.csv (addresses), alt.csv (aliases) and
-sdn_comments.csv (remarks too long for sdn.csv).
+sdn_comments.csv (remarks too long for sdn.csv), turned into graph records.
 
-The files are read exactly as OFAC publishes them: no header row, ``-0-`` for null, CRLF or LF line ends,
-an optional trailing 0x1A byte, UTF-8 or (in older files) Latin-1/Windows-1252. Each file is identified
-by its column count (sdn 12, add 6, alt 5, comments 2), never by its name; sdn is required. A folder
-stands for the CSV files in it. Record ids name the files by their role (``sdn.csv#<ent_num>``), not by
-the name they were saved under, so a dated copy cites the same records (and refresh matches entries).
+The files and their rows are read by loaders/ofac_files.py (each file identified by its column count,
+never by its name; a folder stands for the CSV files in it), what the remarks say by
+loaders/ofac_remarks.py; identifiers two entries share are never a silent merge
+(loaders/ofac_conflicts.py). Record ids name the files by their role (``sdn.csv#<ent_num>``), not by the
+name they were saved under, so a dated copy cites the same records (and refresh matches entries).
 
 Vessels become Vessel nodes (keyed by a check-digit-valid IMO, else by MMSI or name/flag/call sign) with
 their identity as periods: current flag, name, MMSI and call sign (observed on ``--as-of`` when given,
-else undated), former flags and names (``status: former``), "Other Vessel" flags and call signs
-(``status: other``). Individuals become Person nodes, entities Company nodes, aircraft are skipped.
-Every program of an entry becomes its own Sanction node. Identifiers that two entries share are never a
-silent merge (loaders/ofac_conflicts.py). What the remarks say is read by loaders/ofac_remarks.py.
-See docs/formats/sanctions.md.
+else undated), former flags and names (``status: former``, never dated), "Other Vessel" flags and call
+signs (``status: other``). Individuals become Person nodes, entities Company nodes, aircraft are
+skipped. Every program of an entry becomes its own Sanction node. See docs/formats/sanctions.md.
 """
 
 from __future__ import annotations
