@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import re
 from collections import Counter
 from functools import cache
@@ -327,3 +328,31 @@ def test_missing_add_and_alt_is_allowed_and_progress_is_reported(tmp_path: Path,
     assert not nodes(out.records, "Address") and "aliases" not in node(
         out.records, "Company", "imoco:5145892"
     )
+
+
+def test_retrieval_time_is_the_option_else_the_file_time_and_the_output_says_which(
+    tmp_path: Path, sdn_dir: Path
+) -> None:
+    """OFAC's CSVs carry no date: --retrieved-at states it; without it the records cite each file's
+    modification time and the load output says so (a list date given with --as-of is not a retrieval)."""
+    folder = _write_set(tmp_path / "set", sdn_dir, SAMPLE, dos=False)
+    for i, name in enumerate(FILES):
+        os.utime(folder / name, (1_600_000_000 + i, 1_600_000_000 + i))
+    out = load([folder / f for f in FILES], LoadOptions(as_of="2019-01-15"))
+    cited = {
+        r.provenance.record.split("#")[0]: r.provenance.retrieved_at
+        for r in out.records
+        if r.provenance.source == "ofac-sdn"
+    }
+    assert cited == {
+        "sdn.csv": "2020-09-13T12:26:40Z",
+        "add.csv": "2020-09-13T12:26:41Z",
+        "alt.csv": "2020-09-13T12:26:42Z",
+    }
+    assert out.retrieved["sdn.csv"] == (
+        "2020-09-13T12:26:40Z (the file's modification time: "
+        "give --retrieved-at to state when it was obtained)"
+    )
+    given = load([folder / f for f in FILES], LoadOptions(as_of="2019-01-15", retrieved_at=WHEN))
+    assert {r.provenance.retrieved_at for r in given.records if r.provenance.source == "ofac-sdn"} == {WHEN}
+    assert set(given.retrieved.values()) == {f"{WHEN} (--retrieved-at)"}

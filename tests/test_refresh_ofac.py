@@ -13,6 +13,7 @@ through a cache (the loader is a pure function of the files and options).
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -219,3 +220,53 @@ def test_kill_at_any_stage_then_rerun_equals_an_uninterrupted_run(
     assert _graph_log(store) == expected_graph
     assert _file_log(root, store) == expected_file
     assert {line["run_id"] for line in StateDir(root, store_id(store)).read_log()} != {None}
+
+
+# ---- record ids do not depend on the names the files were saved under -----------------------------------
+
+SETS = {"2019-01": "ofac-sdn-2019", "2021-07": "ofac-sdn-set-2021-07"}
+
+
+def _designations(folder: Path) -> set[tuple[str, str]]:
+    """(ent_num, program) of every entry the loader models (aircraft are not), read with csv alone."""
+    with (folder / "sdn.csv").open(encoding="utf-8", newline="") as handle:
+        rows = [r for r in csv.reader(handle) if len(r) == 12 and r[2].strip() != "aircraft"]
+    return {(r[0].strip(), p.strip()) for r in rows for p in r[3].strip().strip("[]").split("] [")}
+
+
+def _two_year_refresh(store: Store, tmp: Path, realdata: Path, rename: bool) -> list[dict[str, Any]]:
+    """Refresh OFAC 2019 then July 2021, the files as published or copied under dated names."""
+    configs = []
+    tmp.mkdir(parents=True)
+    for tag, name in SETS.items():
+        files = sorted((realdata / name).glob("*.csv"))
+        if rename:
+            (tmp / tag).mkdir(parents=True)
+            copies = [tmp / tag / f"{f.stem}-{tag}.csv" for f in files]
+            for src, dst in zip(files, copies, strict=True):
+                dst.write_bytes(src.read_bytes())
+            files = copies
+        source = {"name": "ofac-sdn", "format": "ofac", "paths": [str(f) for f in files]}
+        configs.append(write_config(tmp / f"{tag}.yaml", [source]))
+    assert refresh(store, tmp / "state", configs[0], "2019-01-15").sources[0].status == "baseline"
+    report = refresh(store, tmp / "state", configs[1], "2021-07-07")
+    [src] = report.sources
+    assert src.status == "applied" and src.rejects == []
+    return src.changes
+
+
+def test_renamed_files_report_the_same_changes(store: Store, tmp_path: Path, realdata: Path) -> None:
+    """A snapshot saved as sdn-2019-01.csv is the same list entries as sdn.csv: no false
+    "designation lifted" + "new designation" pairs for entries whose key changed (issue 12)."""
+    published = _two_year_refresh(MemoryStore(tmp_path / "a-store"), tmp_path / "a", realdata, False)
+    renamed = _two_year_refresh(store, tmp_path / "b", realdata, True)
+    assert change_set(renamed) == change_set(published)
+    old, new = (_designations(realdata / name) for name in SETS.values())
+    whats = [c["what"] for c in renamed]
+    assert whats.count("designation_lifted") == len(old - new)
+    assert whats.count("new_designation") == len(new - old)
+    # Each lifted designation names an entry that had that program and no longer has it.
+    lifted = {
+        re.search(r"\(ref (\d+)\)", c["old_value"])[1] for c in renamed if c["what"] == "designation_lifted"
+    }
+    assert lifted == {ent for ent, _ in old - new}
