@@ -306,6 +306,10 @@ def read_entries(path: Path) -> tuple[str | None, list[UnEntry]]:
     return generated, entries
 
 
+# https://scsanctions.un.org/resources/xml/en/consolidated.xml
+PUBLISHED_NAME = Path("consolidated.xml")
+
+
 def load(paths: Sequence[Path], options: LoadOptions) -> LoadOutput:
     """Load UN Security Council Consolidated List XML files."""
     parsed = [(Path(p), *read_entries(Path(p))) for p in paths]
@@ -319,7 +323,9 @@ def load(paths: Sequence[Path], options: LoadOptions) -> LoadOutput:
             out.rows_read += 1
             record_id = entry.reference or f"DATAID-{entry.dataid}"
             try:
-                prov = provenance(options.source or SOURCE, path, record_id, when)
+                # Cited by the name the UN publishes the file under, whatever the copy is called, so a
+                # dated snapshot cites the same records (the refresh job matches entries on them).
+                prov = provenance(options.source or SOURCE, PUBLISHED_NAME, record_id, when)
                 out.records += entry_records(entry, prov, as_of)
             except ValueError as exc:
                 raw = f"{entry.tag} DATAID {entry.dataid}: {entry.name or ''}"

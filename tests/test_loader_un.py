@@ -277,3 +277,16 @@ def test_records_cite_the_list_publication_time(un_xml: Path) -> None:
 def test_an_explicit_retrieval_time_wins(loaded: LoadOutput) -> None:
     cited = {r.provenance.retrieved_at for r in loaded.records if r.provenance and r.provenance.retrieved_at}
     assert cited == {WHEN}
+
+
+def test_record_ids_do_not_depend_on_the_copys_file_name(un_xml: Path, tmp_path: Path) -> None:
+    """A snapshot saved under a dated name cites the same records (refresh matches entries on them)."""
+    import shutil
+
+    dated = tmp_path / "un-2026-02-27.xml"
+    shutil.copy(un_xml, dated)
+    options = LoadOptions()
+    published = {r.provenance.record for r in load([un_xml], options).records if r.provenance}
+    renamed = {r.provenance.record for r in load([dated], options).records if r.provenance}
+    assert published == renamed
+    assert any(record == "consolidated.xml#KPe.062" for record in published)
